@@ -1,0 +1,53 @@
+# AI FinOps Workbench — the two commands: `make report` and `make test`.
+# Each creates .venv with python3 -m venv when missing, installs what it needs once
+# (re-installing only when pyproject.toml changes), then does its job.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+JOBS   ?= 2
+ARGS   ?=
+
+.PHONY: report test lab lint format bench clean help
+
+help:
+	@echo "make report  - render every business case and the scenario comparison into outputs/"
+	@echo "make test    - run the whole test suite"
+	@echo "make lab     - open JupyterLab in the project's virtual environment"
+	@echo "make bench   - run the speed and memory benchmarks"
+	@echo "make lint    - ruff"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamps record what is installed; they are rebuilt only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(PIP) install --quiet -e '.[test]'
+	@touch $(VENV)/.installed $@
+
+report: $(VENV)/.installed
+	$(BIN)/finops report --jobs $(JOBS) $(ARGS)
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(ARGS)
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format finops_model tests benchmarks
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks $(ARGS)
+
+clean:
+	rm -rf outputs/runs outputs/latest .pytest_cache .hypothesis
