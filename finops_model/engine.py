@@ -30,7 +30,7 @@ from .schema import UseCase
 Array = NDArray[np.float64]
 
 #: Layers of the cost stack, in report order.
-LAYERS: tuple[str, ...] = ("model_interaction", "application_logic", "rag", "infrastructure", "hidden")
+LAYERS: tuple[str, ...] = ("model_interaction", "application_logic", "rag", "infrastructure", "hidden", "build")
 
 #: Step kinds whose base call is the model interaction itself; other kinds are orchestration.
 PRIMARY_KINDS = frozenset({"generation", "agent", "summarisation"})
@@ -436,7 +436,7 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     comps += _rag_components(uc, v, catalog, requests, live)
     comps += _infrastructure_components(uc, v)
     comps += _hidden_components(uc, v, catalog, steps, totals["model_cost"], batch_discount)
-    comps.append(Component("hidden", "build and integration", one_off=v("one_off.build") + v("one_off.integration")))
+    comps.append(Component("build", "build and integration", one_off=v("one_off.build") + v("one_off.integration")))
 
     sum_req = requests.sum(axis=1)
     sum_users = users.sum(axis=1)

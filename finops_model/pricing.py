@@ -153,7 +153,8 @@ def _tokens(name: str, value: ArrayLike) -> NDArray[np.float64]:
 def _first_bad(mask: NDArray[np.bool_]) -> str:
     if mask.ndim == 0:
         return ""
-    return f" at index {np.unravel_index(int(np.argmax(mask)), mask.shape)}"
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(mask)), mask.shape))
+    return f" at index {index[0] if len(index) == 1 else index}"
 
 
 def _warn_fallbacks(price: ModelPrice, fallbacks: set[str], used: dict[str, bool]) -> None:

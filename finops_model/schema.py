@@ -129,9 +129,9 @@ class Fx(Frozen):
 
 # --------------------------------------------------------------------------- use case parts
 class Owners(Frozen):
-    business_owner: str | None = F("text", "accountable business owner")
-    technical_owner: str | None = F("text", "accountable technical owner")
-    team: str | None = F("text", "owning team")
+    business_owner: str | None = F("text", "accountable business owner", None)
+    technical_owner: str | None = F("text", "accountable technical owner", None)
+    team: str | None = F("text", "owning team", None)
 
 
 class Adoption(Frozen):

@@ -229,6 +229,8 @@ def _message(err: dict[str, Any], candidates_parent: list[Any]) -> str:
         key, sign = _BOUNDS[kind]
         bound = ctx.get(key)
         what = "a number" if isinstance(bound, int | float) else "a value"
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
         return f"expected {what} {sign} {bound}, found {found}"
     if kind == "literal_error" or kind == "enum":
         expected = str(ctx.get("expected", ""))

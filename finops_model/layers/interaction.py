@@ -37,7 +37,7 @@ def average_history_tokens(turns: ArrayLike, tokens_per_turn: ArrayLike, cap: Ar
     k = np.asarray(tokens_per_turn, dtype=float)
     cap = np.maximum(np.asarray(cap, dtype=float), 0.0)
     full = k * span
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # the capped branch is only used where full > cap
         capped = cap - cap**2 / (2.0 * full)
     return np.where(full <= cap, full / 2.0, capped)
 

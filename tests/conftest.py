@@ -1,0 +1,27 @@
+"""Shared fixtures: the test assumptions tree (tests/data/assumptions) and its catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+TEST_ASSUMPTIONS = DATA / "assumptions"
+
+
+@pytest.fixture(scope="session")
+def test_assumptions():
+    from finops_model.assumptions import load_assumptions
+
+    return load_assumptions(TEST_ASSUMPTIONS)
+
+
+@pytest.fixture(scope="session")
+def test_catalog(test_assumptions):
+    return test_assumptions.catalog
+
+
+@pytest.fixture(scope="session")
+def worked(test_assumptions):
+    return test_assumptions.use_cases["worked"]
