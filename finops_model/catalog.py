@@ -218,6 +218,22 @@ class ModelPrice:
     max_output_tokens: int | None = None
     note: str | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        rates = {f"{n}_usd_per_token": getattr(self, f"{n}_usd_per_token") for n in _RATE_FIELDS}
+        if self.long_context is not None:
+            rates.update(
+                {
+                    f"long_context.{n}_usd_per_token": getattr(
+                        self.long_context, f"{n}_usd_per_token"
+                    )
+                    for n in _RATE_FIELDS
+                }
+            )
+        rates["per_query_usd"] = self.per_query_usd
+        for name, value in rates.items():
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name}: expected a finite number ≥ 0, found {value!r}")
+
     def with_discount(self, discount: float) -> ModelPrice:
         """A copy with every rate multiplied by ``1 - discount`` (on top of any discount
         already applied).
@@ -256,9 +272,7 @@ class ModelPrice:
 
     def per_mtok(self) -> dict[str, float | None]:
         """The base rates in USD per 1M tokens, for display [USD/1M tokens]."""
-        return {
-            name: _per_mtok(getattr(self, f"{name}_usd_per_token")) for name in _RATE_FIELDS
-        }
+        return {name: _per_mtok(getattr(self, f"{name}_usd_per_token")) for name in _RATE_FIELDS}
 
 
 def _per_token(x: float | None) -> float | None:
@@ -396,10 +410,11 @@ class ModelEntry(_Frozen):
         first: dict[_dt.date, int] = {}
         for i, entry in enumerate(self.prices):
             if entry.effective_date in first:
+                earlier = first[entry.effective_date]
                 raise rule_error(
                     f"prices.{i}.effective_date",
-                    f"expected each effective date once per model, found "
-                    f"{entry.effective_date.isoformat()} again (first at prices.{first[entry.effective_date]})",
+                    "expected each effective date once per model, found "
+                    f"{entry.effective_date.isoformat()} again (first at prices.{earlier})",
                 )
             first[entry.effective_date] = i
         return self

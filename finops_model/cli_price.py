@@ -65,21 +65,54 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("model", metavar="MODEL", help="model id or alias in the catalog")
-    p.add_argument("--input-tokens", type=int, required=True, metavar="N",
-                   help="prompt tokens, including cached ones [tokens]")
-    p.add_argument("--output-tokens", type=int, required=True, metavar="N",
-                   help="output tokens, including reasoning [tokens]")
-    p.add_argument("--cache-read-tokens", type=int, default=0, metavar="N",
-                   help="prompt tokens read from the prompt cache [tokens] (default 0)")
-    p.add_argument("--cache-write-tokens", type=int, default=0, metavar="N",
-                   help="prompt tokens written to the prompt cache [tokens] (default 0)")
-    p.add_argument("--reasoning-tokens", type=int, default=0, metavar="N",
-                   help="reasoning tokens, part of the output [tokens] (default 0)")
+    p.add_argument(
+        "--input-tokens",
+        type=int,
+        required=True,
+        metavar="N",
+        help="prompt tokens, including cached ones [tokens]",
+    )
+    p.add_argument(
+        "--output-tokens",
+        type=int,
+        required=True,
+        metavar="N",
+        help="output tokens, including reasoning [tokens]",
+    )
+    p.add_argument(
+        "--cache-read-tokens",
+        type=int,
+        default=0,
+        metavar="N",
+        help="prompt tokens read from the prompt cache [tokens] (default 0)",
+    )
+    p.add_argument(
+        "--cache-write-tokens",
+        type=int,
+        default=0,
+        metavar="N",
+        help="prompt tokens written to the prompt cache [tokens] (default 0)",
+    )
+    p.add_argument(
+        "--reasoning-tokens",
+        type=int,
+        default=0,
+        metavar="N",
+        help="reasoning tokens, part of the output [tokens] (default 0)",
+    )
     p.add_argument("--batch", action="store_true", help="price as a batch API call")
-    p.add_argument("--date", metavar="YYYY-MM-DD", default=None,
-                   help="date of the call, selects the price entry (default today)")
-    p.add_argument("--catalog", metavar="PATH", default=None,
-                   help="price catalog YAML (default assumptions/catalog/models.yaml)")
+    p.add_argument(
+        "--date",
+        metavar="YYYY-MM-DD",
+        default=None,
+        help="date of the call, selects the price entry (default today)",
+    )
+    p.add_argument(
+        "--catalog",
+        metavar="PATH",
+        default=None,
+        help="price catalog YAML (default assumptions/catalog/models.yaml)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON object")
     p.set_defaults(func=run)
     return p
@@ -157,7 +190,9 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
     lc = price.long_context
     long_applied = lc is not None and tokens["input_tokens"] > lc.threshold_tokens
     component_tokens = {
-        "input": tokens["input_tokens"] - tokens["cache_read_tokens"] - tokens["cache_write_tokens"],
+        "input": tokens["input_tokens"]
+        - tokens["cache_read_tokens"]
+        - tokens["cache_write_tokens"],
         "cache_read": tokens["cache_read_tokens"],
         "cache_write": tokens["cache_write_tokens"],
         "output": tokens["output_tokens"] - tokens["reasoning_tokens"],

@@ -176,7 +176,10 @@ def _convert(
     mode = str(spec.get("mode", "chat"))
     if mode not in IMPORTED_MODES:
         return None, f"mode {mode!r} not imported"
-    price: dict[str, Any] = {"effective_date": effective_date, "source": f"{source}, key '{model_id}'"}
+    price: dict[str, Any] = {
+        "effective_date": effective_date,
+        "source": f"{source}, key '{model_id}'",
+    }
     for ours, theirs in _RATES.items():
         number = _number(spec.get(theirs))
         if number is not None:
@@ -206,7 +209,10 @@ def _convert(
             bool(spec.get("supports_reasoning")),
         ),
     }
-    for ours, theirs in (("context_window", "max_input_tokens"), ("max_output_tokens", "max_output_tokens")):
+    for ours, theirs in (
+        ("context_window", "max_input_tokens"),
+        ("max_output_tokens", "max_output_tokens"),
+    ):
         value = spec.get(theirs)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
             entry[ours] = value
@@ -268,11 +274,17 @@ def import_litellm(
     try:
         data = json.loads(Path(json_path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CatalogError(Problem(file, "", "expected a file, found nothing at this path")) from None
+        raise CatalogError(
+            Problem(file, "", "expected a file, found nothing at this path")
+        ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CatalogError(Problem(file, "", f"expected a JSON document, found invalid JSON: {exc}")) from None
+        raise CatalogError(
+            Problem(file, "", f"expected a JSON document, found invalid JSON: {exc}")
+        ) from None
     if not isinstance(data, dict):
-        raise CatalogError(Problem(file, "", "expected a JSON object of models, found something else"))
+        raise CatalogError(
+            Problem(file, "", "expected a JSON object of models, found something else")
+        )
     provider_list = list(providers) if providers is not None else None
     model_list = list(models) if models is not None else None
     imported: dict[str, Any] = {}
@@ -283,8 +295,10 @@ def import_litellm(
             skipped["not a model entry"] += 1
             continue
         raw_provider = str(spec.get("litellm_provider") or "")
-        provider_ok = provider_list is None or _matches(raw_provider, provider_list) or _matches(
-            normalise_provider(raw_provider), provider_list
+        provider_ok = (
+            provider_list is None
+            or _matches(raw_provider, provider_list)
+            or _matches(normalise_provider(raw_provider), provider_list)
         )
         if not provider_ok or not _matches(model_id, model_list):
             skipped["filtered out"] += 1

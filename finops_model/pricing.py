@@ -144,7 +144,9 @@ def _tokens(name: str, value: ArrayLike) -> NDArray[np.float64]:
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected token counts (numbers), found {value!r}") from None
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: expected finite token counts, found {arr[~np.isfinite(arr)].flat[0]}")
+        raise ValueError(
+            f"{name}: expected finite token counts, found {arr[~np.isfinite(arr)].flat[0]}"
+        )
     if np.any(arr < 0):
         raise ValueError(f"{name}: expected token counts ≥ 0, found {arr.min():g}")
     return arr
@@ -391,6 +393,5 @@ def effective_rates(
         _, rates = _prepare(price, input_tokens, 0, 0, 0, 0, batch, batch_discount)
     shape = np.broadcast_shapes(np.shape(input_tokens), np.shape(batch))
     return {
-        k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape).copy()
-        for k, v in rates.items()
+        k: np.broadcast_to(np.asarray(v, dtype=np.float64), shape).copy() for k, v in rates.items()
     }

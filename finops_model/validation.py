@@ -234,7 +234,9 @@ def _message(err: dict[str, Any], candidates_parent: list[Any]) -> str:
         return f"expected {what} {sign} {bound}, found {found}"
     if kind == "literal_error" or kind == "enum":
         expected = str(ctx.get("expected", ""))
-        hint = did_you_mean(str(value), _literal_choices(expected)) if isinstance(value, str) else ""
+        hint = (
+            did_you_mean(str(value), _literal_choices(expected)) if isinstance(value, str) else ""
+        )
         return f"expected one of {expected}, found {found}{hint}"
     if kind == "string_too_short":
         n = ctx.get("min_length", 1)
@@ -245,7 +247,9 @@ def _message(err: dict[str, Any], candidates_parent: list[Any]) -> str:
         return f"expected text of at most {ctx.get('max_length')} characters, found {found}"
     if kind == "too_short":
         n = ctx.get("min_length")
-        return f"expected at least {n} item{'s' if n != 1 else ''}, found {ctx.get('actual_length')}"
+        return (
+            f"expected at least {n} item{'s' if n != 1 else ''}, found {ctx.get('actual_length')}"
+        )
     if kind == "too_long":
         n = ctx.get("max_length")
         return f"expected at most {n} item{'s' if n != 1 else ''}, found {ctx.get('actual_length')}"

@@ -52,7 +52,10 @@ def _problems(tmp_path: Path, data: dict | str) -> list:
 
 
 def test_load_catalog_default_path_is_under_project_root() -> None:
-    assert paths.DEFAULT_MODEL_CATALOG == paths.PROJECT_ROOT / "assumptions" / "catalog" / "models.yaml"
+    assert (
+        paths.DEFAULT_MODEL_CATALOG
+        == paths.PROJECT_ROOT / "assumptions" / "catalog" / "models.yaml"
+    )
     assert paths.ASSUMPTIONS_DIR == paths.PROJECT_ROOT / "assumptions"
     assert (paths.PROJECT_ROOT / "finops_model" / "paths.py").is_file()
 
@@ -84,10 +87,25 @@ def test_load_catalog_shipped_covers_main_providers(shipped: Catalog) -> None:
         assert name in providers
     assert {"together_ai", "groq", "bedrock"} <= providers
     assert any(e.open_weights for e in shipped.models.values())
-    for mid in ("gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "o3",
-                "o4-mini", "gpt-5", "claude-haiku-4-5", "gemini-2.5-pro", "gemini-2.5-flash",
-                "gemini-2.5-flash-lite", "deepseek-chat", "deepseek-reasoner",
-                "text-embedding-3-small", "text-embedding-3-large", "rerank-v3.5"):
+    for mid in (
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "o3",
+        "o4-mini",
+        "gpt-5",
+        "claude-haiku-4-5",
+        "gemini-2.5-pro",
+        "gemini-2.5-flash",
+        "gemini-2.5-flash-lite",
+        "deepseek-chat",
+        "deepseek-reasoner",
+        "text-embedding-3-small",
+        "text-embedding-3-large",
+        "rerank-v3.5",
+    ):
         assert mid in shipped.model_ids, mid
 
 
@@ -106,7 +124,11 @@ def test_load_catalog_shipped_spot_prices(shipped: Catalog) -> None:
     assert_allclose(pro.long_context.input_usd_per_token, 2.5e-6)
     haiku = shipped.price("claude-haiku-4-5")
     assert_allclose(
-        [haiku.input_usd_per_token, haiku.cache_read_usd_per_token, haiku.cache_write_usd_per_token],
+        [
+            haiku.input_usd_per_token,
+            haiku.cache_read_usd_per_token,
+            haiku.cache_write_usd_per_token,
+        ],
         [1e-6, 0.1e-6, 1.25e-6],
     )
     assert shipped.price("rerank-v3.5").per_query_usd == 0.002
@@ -128,8 +150,12 @@ def test_catalog_price_is_per_token_usd(small: Catalog) -> None:
     p = small.price("claude-sonnet-4-5")
     assert isinstance(p, ModelPrice)
     assert_allclose(
-        [p.input_usd_per_token, p.output_usd_per_token, p.cache_read_usd_per_token,
-         p.cache_write_usd_per_token],
+        [
+            p.input_usd_per_token,
+            p.output_usd_per_token,
+            p.cache_read_usd_per_token,
+            p.cache_write_usd_per_token,
+        ],
         [3e-6, 15e-6, 0.3e-6, 3.75e-6],
     )
     assert p.reasoning_usd_per_token is None
@@ -182,7 +208,12 @@ def test_catalog_history_dataframe(small: Catalog) -> None:
     assert list(hist["effective_date"]) == [dt.date(2024, 5, 13), dt.date(2024, 10, 2)]
     assert list(hist["input_per_mtok"]) == [5.0, 2.5]
     assert hist["cache_read_per_mtok"].isna().tolist() == [True, False]
-    for col in ("source", "output_per_mtok", "batch_input_per_mtok", "long_context_threshold_tokens"):
+    for col in (
+        "source",
+        "output_per_mtok",
+        "batch_input_per_mtok",
+        "long_context_threshold_tokens",
+    ):
         assert col in hist.columns
     lc = small.history("gemini-2.5-pro")
     assert lc.loc[0, "long_context_threshold_tokens"] == 200_000
@@ -250,6 +281,11 @@ def test_load_catalog_discount_out_of_range(tmp_path: Path) -> None:
     (problem,) = _problems(tmp_path, data)
     assert problem.path == "provider_discounts.openai.discount"
     assert problem.message == "expected a number < 1, found 1.5"
+
+
+def test_model_price_rejects_negative_rate() -> None:
+    with pytest.raises(ValueError, match="input_usd_per_token: expected a finite number ≥ 0"):
+        ModelPrice("m", "p", "mid", dt.date(2026, 1, 1), "s", -1e-6, 1e-6)
 
 
 def test_model_price_with_discount_rejects_bad_fraction(small: Catalog) -> None:

@@ -58,7 +58,9 @@ def test_import_litellm_tiered_pricing(imported: dict) -> None:
     (qwen,) = imported["models"]["dashscope/qwen-flash"]["prices"]
     assert (qwen["input_per_mtok"], qwen["output_per_mtok"]) == (0.05, 0.4)
     assert qwen["long_context"] == {
-        "threshold_tokens": 256_000, "input_per_mtok": 0.25, "output_per_mtok": 2.0
+        "threshold_tokens": 256_000,
+        "input_per_mtok": 0.25,
+        "output_per_mtok": 2.0,
     }
 
 
@@ -101,7 +103,8 @@ def test_import_litellm_filters(imported: dict) -> None:
     assert only["skipped"]["filtered out"] == 8
     by_catalog_name = import_litellm(LITELLM, effective_date=DAY, providers=["google", "bedrock"])
     assert set(by_catalog_name["models"]) == {
-        "gemini/gemini-2.5-flash", "meta.llama4-maverick-17b-instruct-v1:0"
+        "gemini/gemini-2.5-flash",
+        "meta.llama4-maverick-17b-instruct-v1:0",
     }
     globbed = import_litellm(LITELLM, effective_date=DAY, models=["gpt-*", "rerank-v3.5"])
     assert set(globbed["models"]) == {"gpt-4o", "gpt-5.4", "rerank-v3.5"}
@@ -158,7 +161,9 @@ def test_merge_into_catalog_appends_and_keeps_history(imported: dict, tmp_path: 
     assert len(cat.history("claude-sonnet-4-5")) == 1
 
 
-def test_merge_into_catalog_keeps_user_fields_and_adds_models(imported: dict, tmp_path: Path) -> None:
+def test_merge_into_catalog_keeps_user_fields_and_adds_models(
+    imported: dict, tmp_path: Path
+) -> None:
     src = _catalog_copy(tmp_path)
     data = yaml.safe_load(src.read_text(encoding="utf-8"))
     data["models"]["gpt-4o"]["tier"] = "frontier"  # the user's own judgement
@@ -191,10 +196,14 @@ def test_merge_into_catalog_same_date_conflict_keeps_user_entry(tmp_path: Path) 
     new["models"]["gpt-4o"]["prices"][0]["output_per_mtok"] = 99.0
     report = merge_into_catalog(src, new, tmp_path / "out.yaml")
     assert report["conflicts"] == ["gpt-4o"]
-    assert load_catalog(tmp_path / "out.yaml").price("gpt-4o").output_usd_per_token == pytest.approx(1e-5)
+    assert load_catalog(tmp_path / "out.yaml").price(
+        "gpt-4o"
+    ).output_usd_per_token == pytest.approx(1e-5)
 
 
-def test_merge_into_catalog_refuses_to_overwrite_different_file(imported: dict, tmp_path: Path) -> None:
+def test_merge_into_catalog_refuses_to_overwrite_different_file(
+    imported: dict, tmp_path: Path
+) -> None:
     src = _catalog_copy(tmp_path)
     out = tmp_path / "merged.yaml"
     out.write_text("# something else\n", encoding="utf-8")
@@ -221,7 +230,9 @@ def test_merge_into_catalog_in_place_with_overwrite(tmp_path: Path) -> None:
 
 def test_merge_into_catalog_invalid_input_catalog(imported: dict, tmp_path: Path) -> None:
     src = tmp_path / "bad.yaml"
-    src.write_text("catalog_version: '1'\ncurrency: USD\nmodels: {x: {provider: a}}\n", encoding="utf-8")
+    src.write_text(
+        "catalog_version: '1'\ncurrency: USD\nmodels: {x: {provider: a}}\n", encoding="utf-8"
+    )
     with pytest.raises(CatalogError):
         merge_into_catalog(src, imported, tmp_path / "out.yaml")
     assert not (tmp_path / "out.yaml").exists()

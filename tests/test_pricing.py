@@ -60,7 +60,9 @@ def test_call_cost_claude_cache_read_and_write(cat: Catalog) -> None:
     p = cat.price("claude-sonnet-4-5")
     # input 150,000 = 30,000 uncached × $3/M + 100,000 read × $0.30/M + 20,000 write × $3.75/M
     # output 2,000 × $15/M  →  0.09 + 0.03 + 0.075 + 0.03
-    parts = call_cost_breakdown(p, 150_000, 2_000, cache_read_tokens=100_000, cache_write_tokens=20_000)
+    parts = call_cost_breakdown(
+        p, 150_000, 2_000, cache_read_tokens=100_000, cache_write_tokens=20_000
+    )
     assert_allclose(
         [parts[c] for c in COMPONENTS], [0.09, 0.03, 0.075, 0.03, 0.0], rtol=1e-12, atol=0
     )
@@ -126,9 +128,7 @@ def test_call_cost_batch_fallback_discount(cat: Catalog) -> None:
     # no batch rates listed → 50 %: 10,000 × $1/M + 1,000 × $4/M
     assert_allclose(call_cost(p, 10_000, 1_000, batch=True), 0.014, rtol=1e-12)
     # configurable: 20 % off → 10,000 × $1.6/M + 1,000 × $6.4/M
-    assert_allclose(
-        call_cost(p, 10_000, 1_000, batch=True, batch_discount=0.2), 0.0224, rtol=1e-12
-    )
+    assert_allclose(call_cost(p, 10_000, 1_000, batch=True, batch_discount=0.2), 0.0224, rtol=1e-12)
     # batch_discount is ignored when batch is False
     assert_allclose(call_cost(p, 10_000, 1_000, batch_discount=0.2), 0.028, rtol=1e-12)
 
@@ -252,8 +252,15 @@ def test_call_cost_fast_at_one_million_elements(cat: Catalog) -> None:
     cr = np.floor(inp * 0.3)
     out = rng.integers(0, 4_000, 1_000_000).astype(float)
     start = time.perf_counter()
-    cost = call_cost(p, inp, out, cache_read_tokens=cr, cache_write_tokens=np.floor(inp * 0.1),
-                     reasoning_tokens=np.floor(out / 2), batch=rng.random(1_000_000) < 0.5)
+    cost = call_cost(
+        p,
+        inp,
+        out,
+        cache_read_tokens=cr,
+        cache_write_tokens=np.floor(inp * 0.1),
+        reasoning_tokens=np.floor(out / 2),
+        batch=rng.random(1_000_000) < 0.5,
+    )
     elapsed = time.perf_counter() - start
     assert cost.shape == (1_000_000,)
     assert elapsed < 3.0, f"call_cost took {elapsed:.2f} s for 1e6 calls"
@@ -298,13 +305,19 @@ def calls(draw: st.DrawFn) -> dict[str, int]:
     cw = draw(st.integers(0, inp - cr))
     out = draw(st.integers(0, 100_000))
     rs = draw(st.integers(0, out))
-    return {"input_tokens": inp, "cache_read_tokens": cr, "cache_write_tokens": cw,
-            "output_tokens": out, "reasoning_tokens": rs}
+    return {
+        "input_tokens": inp,
+        "cache_read_tokens": cr,
+        "cache_write_tokens": cw,
+        "output_tokens": out,
+        "reasoning_tokens": rs,
+    }
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(price=st.sampled_from(PRICES), call=calls(), batch=st.booleans(),
-       discount=st.floats(0.0, 0.9))
+@given(
+    price=st.sampled_from(PRICES), call=calls(), batch=st.booleans(), discount=st.floats(0.0, 0.9)
+)
 def test_call_cost_property_never_negative(
     price: ModelPrice, call: dict[str, int], batch: bool, discount: float
 ) -> None:
@@ -326,8 +339,13 @@ _ADD = {
 
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(price=st.sampled_from(PRICES), call=calls(), kind=st.sampled_from(sorted(_ADD)),
-       extra=st.integers(0, 300_000), batch=st.booleans())
+@given(
+    price=st.sampled_from(PRICES),
+    call=calls(),
+    kind=st.sampled_from(sorted(_ADD)),
+    extra=st.integers(0, 300_000),
+    batch=st.booleans(),
+)
 def test_call_cost_property_more_tokens_never_cost_less(
     price: ModelPrice, call: dict[str, int], kind: str, extra: int, batch: bool
 ) -> None:
@@ -342,8 +360,12 @@ def test_call_cost_property_more_tokens_never_cost_less(
 
 
 @settings(max_examples=100, deadline=None)
-@given(price=st.sampled_from([p for p in PRICES if p.long_context is not None]),
-       out=st.integers(0, 50_000), cached=st.floats(0, 1), batch=st.booleans())
+@given(
+    price=st.sampled_from([p for p in PRICES if p.long_context is not None]),
+    out=st.integers(0, 50_000),
+    cached=st.floats(0, 1),
+    batch=st.booleans(),
+)
 def test_call_cost_property_crossing_threshold_never_cheaper(
     price: ModelPrice, out: int, cached: float, batch: bool
 ) -> None:

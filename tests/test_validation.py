@@ -66,7 +66,9 @@ def _problems(data: object, model: type[BaseModel] | None = Top) -> list[Problem
 def _valid() -> dict:
     return {
         "version": "1",
-        "items": {"a": {"name": "alpha", "rates": [{"input_per_mtok": 1.0, "output_per_mtok": 2.0}]}},
+        "items": {
+            "a": {"name": "alpha", "rates": [{"input_per_mtok": 1.0, "output_per_mtok": 2.0}]}
+        },
     }
 
 
