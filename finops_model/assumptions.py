@@ -62,7 +62,7 @@ def _validate(cls: type[BaseModel], data: Any, file: str, context: dict | None =
     try:
         return cls.model_validate(data, context=context)
     except ValidationError as exc:
-        raise AssumptionError(problems_from_validation_error(exc, file)) from None
+        raise AssumptionError(problems_from_validation_error(exc, file, cls)) from None
 
 
 # --------------------------------------------------------------------------- schema walking
@@ -501,6 +501,8 @@ def validate_paths(paths: Iterable[str | Path] = ()) -> tuple[list[str], list[Pr
                     load_assumptions(target, [name], catalog=a.catalog)
                     ok.append(f"{target / 'scenarios' / (name + '.yaml')}: ok (scenario applies to {len(a.use_cases)} use cases)")
                 ok.append(f"{target / 'org.yaml'}: ok")
+                if (target / "fx.yaml").exists():
+                    ok.append(f"{target / 'fx.yaml'}: ok ({len(a.fx.rates)} rates)")
                 ok.append(f"{target / 'catalog' / 'models.yaml'}: ok ({len(a.catalog.model_ids)} models)")
                 ok.extend(f"{a.files[k]}: ok (use case {k})" for k in a.use_cases)
             elif not target.exists():

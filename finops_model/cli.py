@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from . import __version__
+from .cli_common import positive_int, seed_int
 from .errors import AssumptionError, FinopsError
 
 EXIT_OK = 0
@@ -34,48 +35,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if problems:
         print(f"{len(problems)} problem(s) found", file=sys.stderr)
         return EXIT_USAGE
-    return EXIT_OK
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 1, found {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, found {value}")
-    return value
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
-    import json
-
-    from .assumptions import load_assumptions
-    from .engine import simulate
-    from .summary import format_table, summarise, summary_json
-
-    a = load_assumptions(args.assumptions, args.scenario or (), use_cases=[args.use_case])
-    uc = a.use_case(args.use_case)
-    result = simulate(uc, a.catalog, args.trials, args.seed, args.method)
-    if args.json:
-        payload = summary_json(result)
-        payload["scenarios"] = list(a.scenarios)
-        payload["assumptions_hash"] = a.digest
-        print(json.dumps(payload, indent=2))
-    else:
-        scen = f", scenario {', '.join(a.scenarios)}" if a.scenarios else ""
-        title = f"{uc.name} ({uc.id}){scen} — {args.trials:,} trials, seed {args.seed}, method {args.method}"
-        print(format_table(summarise(result), title))
     return EXIT_OK
 
 
@@ -108,37 +67,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders to validate")
     p.set_defaults(func=cmd_validate)
 
-    from . import cli_price
+    import importlib
 
-    cli_price.add_parser(sub)
-
-    p = sub.add_parser("simulate", help="simulate one use case and print its KPI summary")
-    p.add_argument("use_case", metavar="USE_CASE", help="use-case id (file stem in assumptions/use_cases)")
-    p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable, applied in order)")
-    p.add_argument("--trials", type=_positive_int, default=10_000, help="Monte Carlo trials (default 10,000)")
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    p.add_argument("--method", choices=("mc", "lhs", "sobol"), default="mc", help="sampling design (default mc)")
-    p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
-    p.add_argument("--assumptions", metavar="DIR", help="assumptions folder (default: the project's)")
-    p.set_defaults(func=cmd_simulate)
+    # Each command family lives in its own module with an ``add_parser(subparsers)`` function.
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f".{name}", __package__)
+        except ModuleNotFoundError as exc:  # a command family not installed in this build
+            if exc.name != f"{__package__}.{name}":
+                raise
+            continue
+        module.add_parser(sub)
 
     p = sub.add_parser("report", help="simulate every use case and write a run folder into outputs/")
     p.add_argument("use_cases", nargs="*", metavar="USE_CASE", help="use-case ids (default: all)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable)")
-    p.add_argument("--trials", type=_positive_int, default=10_000)
-    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--trials", type=positive_int, default=10_000)
+    p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", metavar="DIR", help="output folder (default: outputs/)")
-    p.add_argument("--jobs", type=_positive_int, default=1, help="parallel jobs")
+    p.add_argument("--jobs", type=positive_int, default=1, help="parallel jobs")
     p.add_argument("--assumptions", metavar="DIR", help="assumptions folder (default: the project's)")
     p.set_defaults(func=cmd_report)
 
-    for register in _EXTRA_COMMANDS:
-        register(sub)
     return parser
 
 
-#: Registration hooks of further sub-commands (each takes the sub-parsers object).
-_EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+#: Modules that register sub-commands, in help order.
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli_price",
+    "cli_simulate",
+    "cli_uncertainty",
+    "cli_levers",
+    "cli_tco",
+    "cli_portfolio",
+    "cli_render",
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -45,6 +45,8 @@ from scipy.stats import qmc
 
 #: Points of the tabulated quantile functions (beta family).
 _TABLE_POINTS = 16_385
+#: Widest count support tabulated for exact inversion by search [values].
+_MAX_COUNT_TABLE = 200_000
 
 #: z such that Φ(z) = 0.95
 Z95 = float(stats.norm.ppf(0.95))
@@ -162,11 +164,17 @@ class Uncertain:
         return grid_u, grid_x
 
     @cached_property
-    def _discrete_table(self) -> tuple[np.ndarray, np.ndarray]:
-        """Support values and CDF of a count distribution, to invert by search (exact)."""
+    def _discrete_table(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Support values and CDF of a count distribution, to invert by search (exact).
+
+        None when the support is too wide to tabulate; scipy's exact inverse is used then.
+        """
         frozen = self._frozen
         hi = int(frozen.ppf(1 - 1e-15)) + 1
-        ks = np.arange(0, hi + 1, dtype=float)
+        lo = int(frozen.ppf(1e-15))
+        if hi - lo > _MAX_COUNT_TABLE:
+            return None
+        ks = np.arange(max(lo - 1, 0), hi + 1, dtype=float)
         return ks, frozen.cdf(ks)
 
     def ppf(self, u: np.ndarray | float) -> np.ndarray:
@@ -188,24 +196,17 @@ class Uncertain:
             out = np.full_like(u, p["value"])
         elif k == "lognormal":
             out = np.exp(p["mu"] + p["sigma"] * special.ndtri(u))
-        elif k == "normal":
-            lo, hi = p.get("low", -math.inf), p.get("high", math.inf)
-            if math.isinf(lo) and math.isinf(hi):
-                out = p["mean"] + p["sd"] * special.ndtri(u)
-            else:
-                c_lo = special.ndtr((lo - p["mean"]) / p["sd"])
-                c_hi = special.ndtr((hi - p["mean"]) / p["sd"])
-                out = p["mean"] + p["sd"] * special.ndtri(c_lo + u * (c_hi - c_lo))
-                out = np.clip(out, lo, hi)
+        elif k == "normal" and "low" not in p and "high" not in p:
+            out = p["mean"] + p["sd"] * special.ndtri(u)
         elif k == "uniform":
             out = p["low"] + u * (p["high"] - p["low"])
         elif k == "discrete":
             values = np.asarray(p["values"], dtype=float)
             cum = np.cumsum(np.asarray(p["weights"], dtype=float))
             cum /= cum[-1]
-            idx = np.searchsorted(cum, u, side="right")
+            idx = np.searchsorted(cum, u, side="left")  # smallest value with CDF ≥ u
             out = values[np.minimum(idx, len(values) - 1)]
-        elif k in ("poisson", "negbinom"):
+        elif k in ("poisson", "negbinom") and self._discrete_table is not None:
             ks, cdf = self._discrete_table
             out = ks[np.minimum(np.searchsorted(cdf, u, side="left"), len(ks) - 1)]
         elif k == "metalog":
@@ -214,7 +215,7 @@ class Uncertain:
             logit = np.log(uu / (1 - uu))
             m = a1 + a2 * logit + a3 * (uu - 0.5) * logit
             out = p["lower"] + np.exp(m) if "lower" in p else m
-        elif k in ("beta", "pert"):
+        elif k in ("beta", "pert", "normal"):  # normal here: truncated
             grid_u, grid_x = self._table
             out = np.interp(u, grid_u, grid_x)
         else:
@@ -347,9 +348,18 @@ _EXPECTED_FORMS = (
 def _num(x: Any, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, int | float):
         raise SpecError(f"expected a number for {what}, found {x!r}")
-    if not math.isfinite(x):
-        raise SpecError(f"expected a finite number for {what}, found {x!r}")
-    return float(x)
+    try:
+        value = float(x)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise SpecError(f"expected a finite number for {what}, found {_short(x)}")
+    return value
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:20] + "…" + text[-8:] + f" ({len(text)} characters)"
 
 
 def _pair_or_keys(body: Any, keys: Sequence[str], form: str) -> list[float]:
@@ -378,15 +388,20 @@ def _parse_form(value: Any, field_kind: FieldKind) -> Uncertain:
     if isinstance(value, bool):
         raise SpecError(f"expected {_EXPECTED_FORMS}, found {value!r}")
     if isinstance(value, int | float):
-        return Uncertain.constant(_num(value, "the value"), text=repr(value))
+        return Uncertain.constant(_num(value, "the value"), text=_short(value))
     if isinstance(value, str):
         m = _RANGE_RE.match(value)
         if not m:
             try:
-                return Uncertain.constant(float(value.replace("_", "")), text=value)
+                number = float(value.replace("_", ""))
             except ValueError:
-                raise SpecError(f"expected {_EXPECTED_FORMS}, found {value!r}") from None
+                raise SpecError(f"expected {_EXPECTED_FORMS}, found {_short(value)}") from None
+            if not math.isfinite(number):
+                raise SpecError(f"expected a finite number, found {_short(value)}")
+            return Uncertain.constant(number, text=value)
         a, b = float(m["a"]), float(m["b"])
+        if not (math.isfinite(a) and math.isfinite(b)):
+            raise SpecError(f"expected finite numbers in 'a to b', found {_short(value)}")
         if not b > a:
             raise SpecError(f"expected 'a to b' with a < b, found {value!r}")
         if field_kind == "fraction":

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from .assumptions import sample_spec
 from .catalog import ModelPrice
-from .distributions import Method, sample
+from .distributions import Method, SampleSpec, sample
 from .errors import ModelError
 from .layers import finance, hidden, interaction, orchestration, rag, volume
 from .schema import UseCase
@@ -116,7 +116,9 @@ class Result:
         them; the categories sum to ``kpis['monthly_cost']``.
     monthly_cost, monthly_value : (n, M) [USD/month]
         Recurring cost and value in each month (one-off costs are at month 0, not here).
-    requests : (n, M) [requests/month]
+    users : (n, M) [users]
+        Active users in each month.
+    requests_per_user : (n,) [requests/user/month]
     steps : dict step → dict of (n,) arrays
         ``calls_per_request`` [calls/request], ``input_tokens_per_call``,
         ``output_tokens_per_call`` [tokens/call], ``cost_per_request`` [USD/request].
@@ -132,11 +134,17 @@ class Result:
     cost_by_category: dict[tuple[str, str], Array]
     monthly_cost: Array
     monthly_value: Array
-    requests: Array
+    users: Array
+    requests_per_user: Array
     steps: dict[str, dict[str, Array]]
     inputs: Mapping[str, Any] = field(repr=False, default_factory=dict)
     seed: Any = None
     method: str = "mc"
+
+    @property
+    def requests(self) -> Array:
+        """Requests in each month, (n, M) [requests/month] (computed on demand)."""
+        return self.users * self.requests_per_user[:, None]
 
     def cost_by_layer(self) -> dict[str, Array]:
         """Average monthly cost by layer [USD/month] (sums to ``monthly_cost``)."""
@@ -147,18 +155,23 @@ class Result:
 
 
 class _Draws:
-    """Access to sampled inputs by field path, broadcast to ``(n,)`` or scalar."""
+    """Access to sampled inputs by field path; records which paths were read."""
 
     def __init__(self, draws: Mapping[str, Any], n: int):
         self.d = draws
         self.n = n
+        self.read: set[str] = set()
 
     def __call__(self, path: str, default: Any = None) -> Any:
         if path in self.d:
+            self.read.add(path)
             return self.d[path]
         if default is None:
             raise KeyError(path)
-        return self.d[default] if isinstance(default, str) else default
+        if isinstance(default, str):
+            self.read.add(default)
+            return self.d[default]
+        return default
 
 
 def _price(use_case: UseCase, catalog: Any, model: str) -> ModelPrice:
@@ -259,7 +272,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
     return comps, steps, totals
 
 
-def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests: Array, live: NDArray[np.bool_]) -> list[Component]:
+def _rag_components(uc: UseCase, v: _Draws, catalog: Any, users: Array, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
     if uc.rag is None:
         return []
     r = uc.rag
@@ -291,6 +304,7 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests: Array, live:
         search = np.asarray(q["search"], float)
         search = search[:, None] if search.ndim == 1 else search
         min_col = np.asarray(minimum, float)[:, None] if np.ndim(minimum) else minimum
+        requests = users * _col(requests_per_user)
         extra = np.maximum(min_col - (bill + search * requests), 0.0) * live
     return [
         Component("rag", "embedding: initial ingest", one_off=indexed * embed),
@@ -410,7 +424,11 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     if n is None:
         sizes = {np.size(x) for x in draws.values() if np.ndim(x) == 1}
         n = sizes.pop() if sizes else 1
-    v = _Draws(draws, n)
+    return _evaluate(use_case, _Draws(draws, n), catalog, n)
+
+
+def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
+    draws = v.d
     uc = use_case
     assert uc.org is not None
     months = uc.horizon_months
@@ -422,24 +440,19 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     live = months_live >= 0
     live_count = float(live.sum())
 
-    adoption = volume.adoption_share(
-        np.where(live, months_live, -1.0), v("volume.adoption.start_share"), v("volume.adoption.midpoint_month"),
-        v("volume.adoption.steepness"), v("volume.adoption.ceiling"),
-    )
-    users = np.broadcast_to(volume.monthly_users(v("volume.active_users"), adoption, v("volume.growth_per_month"), months_live), (n, months))
-    users = np.where(live, users, 0.0)
-    requests = users * _col(v("volume.requests_per_user_per_month"))
+    users = _monthly_users(v, n, months_live, live)
+    rpu = v("volume.requests_per_user_per_month")
     new = volume.new_users(users)
     batch_discount = float(np.median(v("org.batch_discount")))
 
     comps, steps, totals = _step_components(uc, v, catalog, n, batch_discount)
-    comps += _rag_components(uc, v, catalog, requests, live)
+    comps += _rag_components(uc, v, catalog, users, rpu, live)
     comps += _infrastructure_components(uc, v)
     comps += _hidden_components(uc, v, catalog, steps, totals["model_cost"], batch_discount)
     comps.append(Component("build", "build and integration", one_off=v("one_off.build") + v("one_off.integration")))
 
-    sum_req = requests.sum(axis=1)
     sum_users = users.sum(axis=1)
+    sum_req = sum_users * rpu  # requests = users × requests per user, per trial
     sum_new = new.sum(axis=1)
     # linear drivers summed over components → monthly totals in one pass
     a_req = np.zeros(n)
@@ -447,7 +460,7 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     a_new = np.zeros(n)
     a_fixed = np.zeros(n)
     one_off = np.zeros(n)
-    extra = np.zeros((n, months))
+    extra: Array | None = None
     horizon: dict[tuple[str, str], Array] = {}
     for c in comps:
         total = (
@@ -460,32 +473,47 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
         a_fixed += c.fixed_per_month
         one_off += c.one_off
         if c.monthly_extra is not None:
-            extra += c.monthly_extra
+            extra = c.monthly_extra.copy() if extra is None else extra + c.monthly_extra
             total = total + c.monthly_extra.sum(axis=1)
         key = (c.layer, c.category)
         horizon[key] = horizon.get(key, 0.0) + total
-    monthly_cost = a_req[:, None] * requests + a_user[:, None] * users + a_new[:, None] * new + a_fixed[:, None] * live + extra
+    # monthly cost = users × (cost per request × requests per user + cost per user-month)
+    #              + new users × cost per new user + fixed × live + top-ups   (in place)
+    monthly_cost = users * (a_req * rpu + a_user)[:, None]
+    if np.any(a_new):
+        monthly_cost += new * a_new[:, None]
+    monthly_cost += a_fixed[:, None] * live
+    if extra is not None:
+        monthly_cost += extra
+    del new
 
     # value
-    outcomes = requests * _col(v("value.outcomes_per_request"))
+    opr = v("value.outcomes_per_request")
     if uc.value.value_per_outcome is not None:
         value_per_outcome = np.broadcast_to(np.asarray(v("value.value_per_outcome"), float), (n,))
     else:
         value_per_outcome = np.broadcast_to(
             np.asarray(v("value.minutes_saved_per_outcome"), float) / 60.0 * np.asarray(_rate(v, uc.value.saved_role), float), (n,)
         )
-    monthly_value = outcomes * value_per_outcome[:, None] + _col(v("value.other_value_per_month")) * live
-    net = monthly_value - monthly_cost
+    monthly_value = users * (rpu * opr * value_per_outcome)[:, None]
+    other = v("value.other_value_per_month")
+    if np.any(np.asarray(other) != 0):
+        monthly_value += _col(other) * live
 
     recurring = monthly_cost.sum(axis=1)
     total_cost = recurring + one_off
     total_value = monthly_value.sum(axis=1)
-    sum_out = outcomes.sum(axis=1)
+    sum_out = sum_req * opr
     model_spend = totals["model_cost"] * sum_req
     total_tokens = (totals["input"] + totals["output"]) * sum_req
     calls = totals["calls"] * sum_req
     discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    net = np.subtract(monthly_value, monthly_cost)
+    npv = finance.npv(net, one_off, discount)
+    payback = finance.payback_month(net, one_off, overwrite=True)
+    del net
+    last_requests = users[:, -1] * rpu
+    with np.errstate(all="ignore"):
         kpis: dict[str, Array] = {
             "monthly_cost": total_cost / live_count,
             "run_rate_cost": monthly_cost[:, -1].copy(),
@@ -497,8 +525,8 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
             "total_value": total_value,
             "net_value": total_value - total_cost,
             "roi": finance.roi(total_value, total_cost),
-            "npv": finance.npv(net, one_off, discount),
-            "payback_month": finance.payback_month(net, one_off),
+            "npv": npv,
+            "payback_month": payback,
             "requests_per_month": sum_req / live_count,
             "outcomes_per_month": sum_out / live_count,
             "active_users": users[:, -1].copy(),
@@ -518,13 +546,66 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     run_rate_model = np.zeros(n)
     for c in comps:
         if c.layer in model_layers:
-            run_rate_model = run_rate_model + np.asarray(c.per_request) * requests[:, -1]
+            run_rate_model = run_rate_model + np.asarray(c.per_request) * last_requests
     kpis["annual_model_spend"] = run_rate_model * 12.0
     kpis["review_triggered"] = (kpis["annual_model_spend"] >= np.asarray(v("org.build_vs_buy_review_per_year"))).astype(float)
     by_category = {k: np.broadcast_to(t / live_count, (n,)).astype(float) for k, t in horizon.items()}
     for layer in LAYERS:
         kpis[f"cost_{layer}"] = sum((t for (lay, _), t in by_category.items() if lay == layer), np.zeros(n))
-    return Result(uc.id, n, months, live, kpis, by_category, monthly_cost, monthly_value, requests, steps, draws)
+    return Result(uc.id, n, months, live, kpis, by_category, monthly_cost, monthly_value, users, np.broadcast_to(np.asarray(rpu, float), (n,)), steps, draws)
+
+
+def _monthly_users(v: _Draws, n: int, months_live: Array, live: NDArray[np.bool_]) -> Array:
+    """Active users per trial and month [users], (n, M), zero before go-live.
+
+    When the adoption and growth inputs are constants, the ramp is computed once over the
+    months and scaled per trial (one pass over the (n, M) array).
+    """
+    params = [v(p) for p in ("volume.adoption.start_share", "volume.adoption.midpoint_month", "volume.adoption.steepness", "volume.adoption.ceiling", "volume.growth_per_month")]
+    t = np.where(live, months_live, -1.0)
+    if all(np.ndim(p) == 0 for p in params):
+        start, mid, k, cap, g = params
+        shape = volume.adoption_share(t, start, mid, k, cap) * (1.0 + g) ** np.maximum(months_live, 0.0)
+        shape = np.where(live, shape, 0.0)
+        return np.multiply.outer(np.broadcast_to(np.asarray(v("volume.active_users"), float), (n,)), shape)
+    start, mid, k, cap, g = params
+    adoption = volume.adoption_share(t, start, mid, k, cap)
+    users = np.broadcast_to(volume.monthly_users(v("volume.active_users"), adoption, g, months_live), (n, len(t)))
+    return np.where(live, users, 0.0)
+
+
+
+def used_inputs(use_case: UseCase, catalog: Any) -> frozenset[str]:
+    """Field paths of the inputs the model reads for this use case.
+
+    Found by evaluating one trial at the medians and recording every input read; organisation
+    rates of roles the use case never uses, say, are not sampled (and get no sensitivity).
+    """
+    key = (id(use_case), id(catalog))
+    cached = _USED_CACHE.get(key)
+    if cached is not None and cached[0] is use_case:
+        return cached[1]
+    spec = sample_spec(use_case)
+    point = {k: np.array([q.median]) for k, q in spec.inputs.items()}
+    recorder = _Draws(point, 1)
+    _evaluate(use_case, recorder, catalog, 1)
+    used = frozenset(recorder.read)
+    if len(_USED_CACHE) > 256:
+        _USED_CACHE.clear()
+    _USED_CACHE[key] = (use_case, used)
+    return used
+
+
+_USED_CACHE: dict[tuple[int, int], tuple[UseCase, frozenset[str]]] = {}
+
+
+def evaluation_spec(use_case: UseCase, catalog: Any) -> SampleSpec:
+    """The sampling spec restricted to the inputs the model reads (see :func:`used_inputs`)."""
+    spec = sample_spec(use_case)
+    used = used_inputs(use_case, catalog)
+    inputs = {k: q for k, q in spec.inputs.items() if k in used}
+    corr = tuple(c for c in spec.correlations if c[0] in used and c[1] in used)
+    return SampleSpec(inputs, corr)
 
 
 def simulate(
@@ -546,7 +627,7 @@ def simulate(
         Same seed, same result (bit for bit).
     method : {"mc", "lhs", "sobol"}
     """
-    draws = sample(sample_spec(use_case), n, seed, method)
+    draws = sample(evaluation_spec(use_case, catalog), n, seed, method)
     result = evaluate(use_case, draws, catalog, n)
     result.seed = seed
     result.method = method

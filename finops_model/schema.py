@@ -8,10 +8,12 @@ file (a use case's ``currency``, default the organisation's), converted to USD w
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -54,6 +56,11 @@ Fraction = _uncertain_type("fraction", "a fraction in [0, 1] or an uncertain fra
 def F(unit: str, doc: str, default: Any = ..., **kw: Any) -> Any:
     """A documented field: ``[unit] doc``. Money units use ``CUR`` for the file's currency."""
     return Field(default, description=f"[{unit}] {doc}", json_schema_extra={"unit": unit}, **kw)
+
+
+def _iso_text(value: Any) -> Any:
+    """Accept a YAML date (``2026-01-01`` unquoted) as ISO text."""
+    return value.isoformat() if isinstance(value, _dt.date) else value
 
 
 def _c(x: float) -> Uncertain:
@@ -110,6 +117,9 @@ class Org(Frozen):
     hidden_defaults: HiddenDefaults = Field(default_factory=HiddenDefaults)
     provider_discounts: dict[str, Fraction] = F(
         "fraction", "negotiated discount on list price by provider", {}
+    )
+    cost_center_budgets: dict[str, Quantity] = F(
+        "CUR/month", "monthly budget by cost center (the use cases' cost_center)", {}
     )
     sources: dict[str, str] = F("text", "source of any figure, by field path", {})
 
@@ -402,7 +412,7 @@ class UseCase(Frozen):
     business_process: str | None = F("text", "business process served", None)
     currency: str | None = F("ISO 4217", "currency of money fields (default: org currency)", None)
     horizon_months: int = F("months", "planning horizon, build months included", 36, ge=1, le=240)
-    price_date: str | None = F(
+    price_date: Annotated[str | None, BeforeValidator(_iso_text)] = F(
         "ISO date", "date whose catalog prices apply (default: the latest prices)", None,
         pattern=r"^\d{4}-\d{2}-\d{2}$",
     )

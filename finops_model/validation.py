@@ -260,8 +260,12 @@ def _message(err: dict[str, Any], candidates_parent: list[Any]) -> str:
         return str(error) if error is not None else str(err.get("msg", ""))
     if kind == RULE_ERROR_TYPE:
         return str(ctx.get("message", err.get("msg", "")))
+    if kind == "string_pattern_mismatch":
+        return f"expected text matching {ctx.get('pattern')} (lower-case letters, digits, '-' and '_'), found {found}"
     if kind in _EXPECTED_TYPE:
         return f"expected {_EXPECTED_TYPE[kind]}, found {found}"
+    if str(err.get("msg", "")).startswith("expected"):  # our own PydanticCustomError messages
+        return str(err["msg"])
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"expected a valid {kind.rsplit('_', 1)[0].replace('_', ' ')}, found {found}"
     return f"{err.get('msg', 'invalid value')}; found {found}"

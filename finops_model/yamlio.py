@@ -24,7 +24,19 @@ MAX_FILE_BYTES = 20_000_000
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys in a mapping."""
+    """A SafeLoader whose value errors (a date like 2026-02-30, ``!!int 12abc``) carry the
+    line of the value instead of escaping as Python exceptions."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a valid {node.tag.rsplit(':', 1)[-1]} value, found "
+                f"{getattr(node, 'value', '?')!r} ({exc})", node.start_mark
+            ) from None
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
@@ -47,26 +59,27 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], limit: int) -> int:
     return size
 
 
-def _check_duplicate_keys(node: yaml.Node, file: str, seen: set[int]) -> None:
+def _check_duplicate_keys(node: yaml.Node, file: str, seen: set[int], path: str = "") -> None:
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         keys: dict[Any, int] = {}
         for k, v in node.value:
+            child = f"{path}.{k.value}" if path and isinstance(k, yaml.ScalarNode) else str(getattr(k, "value", "?"))
             if isinstance(k, yaml.ScalarNode):
                 if k.value in keys and k.value != "<<":
                     raise AssumptionError.single(
                         file,
-                        str(k.value),
+                        child,
                         f"duplicate key at line {k.start_mark.line + 1} "
                         f"(first defined at line {keys[k.value]}); expected each key once",
                     )
                 keys[k.value] = k.start_mark.line + 1
-            _check_duplicate_keys(v, file, seen)
+            _check_duplicate_keys(v, file, seen, child)
     elif isinstance(node, yaml.SequenceNode):
-        for child in node.value:
-            _check_duplicate_keys(child, file, seen)
+        for i, item in enumerate(node.value):
+            _check_duplicate_keys(item, file, seen, f"{path}.{i}" if path else str(i))
 
 
 def loads(text: str | bytes, file: str | os.PathLike[str] = "<string>") -> Any:

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 from finops_model.assumptions import build_use_case, iter_uncertain, sample_spec
 from finops_model.distributions import sample
 from finops_model.engine import LAYERS, evaluate, simulate
-from finops_model.errors import AssumptionError, ModelError
+from finops_model.errors import AssumptionError
 from finops_model.summary import summarise
 
 REQUESTS = 100 * 1000  # 100 users × 1,000 requests/user/month

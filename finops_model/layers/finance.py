@@ -38,19 +38,22 @@ def npv(net_monthly: ArrayLike, one_off: ArrayLike, discount_factors: ArrayLike)
     """
     d = np.asarray(discount_factors, dtype=float)
     net = np.asarray(net_monthly, dtype=float)
-    return (net * d[..., 1:]).sum(axis=-1) - np.asarray(one_off, dtype=float) * d[..., 0]
+    if d.ndim == 1:  # one discount curve for every trial: a matrix-vector product
+        return net @ d[1:] - np.asarray(one_off, dtype=float) * d[0]
+    return np.einsum("...m,...m->...", net, d[..., 1:]) - np.asarray(one_off, dtype=float) * d[..., 0]
 
 
-def payback_month(net_monthly: ArrayLike, one_off: ArrayLike) -> Array:
+def payback_month(net_monthly: ArrayLike, one_off: ArrayLike, overwrite: bool = False) -> Array:
     """First month in which cumulative net value (after one-off costs) is ≥ 0 [month].
 
     Returns NaN for trials that do not pay back within the horizon (callers report the
-    probability of paying back, never the NaN itself).
+    probability of paying back, never the NaN itself). With ``overwrite`` the cumulative sum
+    is written into ``net_monthly`` (saves memory on large runs).
     """
     net = np.asarray(net_monthly, dtype=float)
     one = np.broadcast_to(np.asarray(one_off, dtype=float), net.shape[:-1])
-    cum = np.cumsum(net, axis=-1) - one[..., None]
-    paid = cum >= 0
+    cum = np.cumsum(net, axis=-1, out=net if overwrite else None)
+    paid = cum >= one[..., None]
     first = np.argmax(paid, axis=-1).astype(float) + 1.0
     return np.where(paid.any(axis=-1), first, np.nan)
 
