@@ -45,6 +45,9 @@ from scipy.stats import qmc
 
 #: Points of the tabulated quantile functions (beta family).
 _TABLE_POINTS = 16_385
+#: The table spans logit(u) in [-L, L] (u from 2e-16 to 1 - 2e-16).
+_TABLE_LOGIT = 36.0
+_TABLE_STEP = 2 * _TABLE_LOGIT / (_TABLE_POINTS - 1)
 #: Widest count support tabulated for exact inversion by search [values].
 _MAX_COUNT_TABLE = 200_000
 
@@ -159,7 +162,7 @@ class Uncertain:
         about 1 µs a draw; interpolating this table costs a few ns with an error far below
         Monte Carlo noise (``tests/test_distributions.py`` bounds it).
         """
-        grid_u = special.expit(np.linspace(-36.0, 36.0, _TABLE_POINTS))
+        grid_u = special.expit(np.linspace(-_TABLE_LOGIT, _TABLE_LOGIT, _TABLE_POINTS))
         grid_x = np.asarray(self._frozen.ppf(grid_u), dtype=float)
         return grid_u, grid_x
 
@@ -216,8 +219,7 @@ class Uncertain:
             m = a1 + a2 * logit + a3 * (uu - 0.5) * logit
             out = p["lower"] + np.exp(m) if "lower" in p else m
         elif k in ("beta", "pert", "normal"):  # normal here: truncated
-            grid_u, grid_x = self._table
-            out = np.interp(u, grid_u, grid_x)
+            out = _interp_logit_table(u, self._table[1])
         else:
             out = np.asarray(self._frozen.ppf(u), dtype=float)
         if self.scale != 1.0:
@@ -276,6 +278,25 @@ class Uncertain:
         if self.kind == "constant":
             return self.p["value"]
         return self.text
+
+
+def _interp_logit_table(u: np.ndarray, grid_x: np.ndarray) -> np.ndarray:
+    """Linear interpolation of a quantile table on a uniform grid in logit(u).
+
+    The grid is uniform, so the cell of each u is found by arithmetic rather than by search.
+    """
+    pos = special.logit(u)
+    pos += _TABLE_LOGIT
+    pos /= _TABLE_STEP
+    np.clip(pos, 0.0, _TABLE_POINTS - 1.000001, out=pos)
+    idx = pos.astype(np.intp)
+    pos -= idx  # weight of the upper neighbour
+    lo = grid_x.take(idx)
+    hi = grid_x.take(idx + 1)
+    hi -= lo
+    hi *= pos
+    hi += lo
+    return hi
 
 
 # ---------------------------------------------------------------------- fitting helpers
@@ -764,12 +785,13 @@ def uniforms(
     if method == "mc":
         if streams is None:
             streams = input_streams(names, base_entropy(seed))
-        out = np.empty((n, d))
+        # one contiguous row per input (returned transposed): each stream fills its own row
+        out = np.empty((d, n))
         for j, name in enumerate(names):
-            out[:, j] = streams[name].random(n)
+            streams[name].random(n, out=out[j])
         # exclude exact 0 (probability 2**-53) so that quantile functions stay finite
-        np.clip(out, np.finfo(float).tiny, None, out=out)
-        return out
+        np.maximum(out, np.finfo(float).tiny, out=out)
+        return out.T
     rng = np.random.default_rng(base_entropy(seed))
     if method == "lhs":
         return qmc.LatinHypercube(d=d, seed=rng).random(n)
@@ -864,6 +886,7 @@ def sample(
     if not isinstance(spec, SampleSpec):
         spec = SampleSpec(dict(spec))
     names = spec.uncertain_names
+    own_u = u is None
     if u is None:
         u = uniforms(names, n, seed, method)
     if spec.correlations:
@@ -871,8 +894,10 @@ def sample(
         keep = [i for i, c in enumerate(cnames) if c in names]  # constants need no copula
         if len(keep) > 1:
             cols = [names.index(cnames[i]) for i in keep]
-            u = u.copy()
-            u[:, cols] = correlate_uniforms(u[:, cols], cm[np.ix_(keep, keep)])
+            correlated = correlate_uniforms(u[:, cols], cm[np.ix_(keep, keep)])
+            if not own_u:
+                u = u.copy()
+            u[:, cols] = correlated
     out: dict[str, np.ndarray | float] = {}
     for name, q in spec.inputs.items():
         if q.is_constant:

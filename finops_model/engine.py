@@ -49,8 +49,9 @@ class Component:
     per_new_user : [USD/new user]
     fixed_per_month : [USD/live month]
     one_off : [USD] at month 0
-    monthly_extra : (n, M) or None [USD/month]
-        Non-linear top-ups (already zero outside live months).
+    monthly_extra : (n, M) array, callable or None [USD/month]
+        Non-linear top-ups (zero outside live months); a callable takes the active users of a
+        block of trials ``(b, M)`` and the block's slice and returns the block's top-ups.
     """
 
     layer: str
@@ -60,7 +61,7 @@ class Component:
     per_new_user: Any = 0.0
     fixed_per_month: Any = 0.0
     one_off: Any = 0.0
-    monthly_extra: Array | None = None
+    monthly_extra: Any = None
 
 
 #: KPI name → unit. Every KPI in a :class:`Result` is an array of trials in this unit.
@@ -259,11 +260,11 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
         comps.append(Component("application_logic", "tool calls", per_request=tools))
         step_cost = base_cost + loop_cost + retry_cost
         steps[name] = {
-            "calls_per_request": np.broadcast_to(calls["total"], (n,)).astype(float),
-            "input_tokens_per_call": np.broadcast_to(tokens["total"], (n,)).astype(float),
-            "output_tokens_per_call": np.broadcast_to(out_tokens + reasoning, (n,)).astype(float),
-            "cost_per_call": np.broadcast_to(cost_call, (n,)).astype(float),
-            "cost_per_request": np.broadcast_to(step_cost + tools, (n,)).astype(float),
+            "calls_per_request": _vec(calls["total"], n),
+            "input_tokens_per_call": _vec(tokens["total"], n),
+            "output_tokens_per_call": _vec(out_tokens + reasoning, n),
+            "cost_per_call": _vec(cost_call, n),
+            "cost_per_request": _vec(step_cost + tools, n),
         }
         totals["calls"] = totals["calls"] + calls["total"]
         totals["input"] = totals["input"] + calls["total"] * tokens["total"]
@@ -272,7 +273,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
     return comps, steps, totals
 
 
-def _rag_components(uc: UseCase, v: _Draws, catalog: Any, users: Array, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
+def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
     if uc.rag is None:
         return []
     r = uc.rag
@@ -300,12 +301,17 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, users: Array, requests
     minimum = v("rag.minimum_per_month")
     extra = None
     if np.any(np.asarray(minimum) > 0):
-        bill = np.asarray(storage, float)[..., None] if np.ndim(storage) else storage
-        search = np.asarray(q["search"], float)
-        search = search[:, None] if search.ndim == 1 else search
-        min_col = np.asarray(minimum, float)[:, None] if np.ndim(minimum) else minimum
-        requests = users * _col(requests_per_user)
-        extra = np.maximum(min_col - (bill + search * requests), 0.0) * live
+        search = q["search"]
+
+        def extra(users_block: Array, sl: slice) -> Array:
+            # top-up = max(minimum − (storage + search price × requests), 0) in live months
+            out = users_block * _col(_take(search, sl) * _take(requests_per_user, sl))
+            out += _col(_take(storage, sl))
+            np.subtract(_col(_take(minimum, sl)), out, out=out)
+            np.maximum(out, 0.0, out=out)
+            out *= live
+            return out
+
     return [
         Component("rag", "embedding: initial ingest", one_off=indexed * embed),
         Component("rag", "embedding: re-index", fixed_per_month=monthly_tokens * embed),
@@ -315,20 +321,26 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, users: Array, requests
     ]
 
 
-def _infrastructure_components(uc: UseCase, v: _Draws) -> list[Component]:
-    deployment = uc.infrastructure.deployment
-    if deployment != "api":
-        # The seam where the self-hosting TCO model plugs in (build-versus-buy module).
-        raise ModelError(
-            f"use case {uc.id}: infrastructure.deployment: expected 'api' (self-hosted and hybrid "
-            f"serving are priced by the build-versus-buy model, not yet available), found {deployment!r}"
-        )
+def _infrastructure_components(
+    uc: UseCase, v: _Draws, catalog: Any = None, steps: dict[str, dict[str, Array]] | None = None,
+    live: NDArray[np.bool_] | None = None,
+) -> list[Component]:
     pre = "infrastructure."
-    return [
+    comps = [
         Component("infrastructure", "provisioned throughput and endpoints", fixed_per_month=v(pre + "provisioned_throughput_per_month") + v(pre + "dedicated_endpoints_per_month")),
         Component("infrastructure", "gateway", fixed_per_month=v(pre + "gateway_per_month"), per_request=v(pre + "gateway_per_million_requests") / 1e6),
         Component("infrastructure", "egress", per_request=v(pre + "egress_gb_per_request") * v(pre + "egress_price_per_gb")),
     ]
+    if uc.infrastructure.deployment != "api" or uc.infrastructure.multi_provider is not None:
+        # Build-versus-buy seam (finops_model.tco): self-hosted / hybrid serving on a GPU fleet
+        # sized month by month, with the API model cost of the traffic it serves credited back in
+        # the model-cost categories (never billed twice); and the multi-provider fallback.
+        from . import tco
+
+        if steps is None or live is None:
+            raise ModelError(f"use case {uc.id}: infrastructure: self-hosting and multi-provider pricing need the steps and live months")
+        comps += tco.infrastructure_components(uc, v, catalog, steps, tco.monthly_requests(uc, v, v.n, live), live, v.n)
+    return comps
 
 
 def _rate(v: _Draws, role: str) -> Any:
@@ -440,54 +452,28 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
     live = months_live >= 0
     live_count = float(live.sum())
 
-    users = _monthly_users(v, n, months_live, live)
     rpu = v("volume.requests_per_user_per_month")
-    new = volume.new_users(users)
     batch_discount = float(np.median(v("org.batch_discount")))
 
     comps, steps, totals = _step_components(uc, v, catalog, n, batch_discount)
-    comps += _rag_components(uc, v, catalog, users, rpu, live)
-    comps += _infrastructure_components(uc, v)
+    comps += _rag_components(uc, v, catalog, rpu, live)
+    comps += _infrastructure_components(uc, v, catalog, steps, live)  # hook: self-hosting needs steps and months
     comps += _hidden_components(uc, v, catalog, steps, totals["model_cost"], batch_discount)
     comps.append(Component("build", "build and integration", one_off=v("one_off.build") + v("one_off.integration")))
 
-    sum_users = users.sum(axis=1)
-    sum_req = sum_users * rpu  # requests = users × requests per user, per trial
-    sum_new = new.sum(axis=1)
-    # linear drivers summed over components → monthly totals in one pass
+    # linear drivers summed over components
     a_req = np.zeros(n)
     a_user = np.zeros(n)
     a_new = np.zeros(n)
     a_fixed = np.zeros(n)
     one_off = np.zeros(n)
-    extra: Array | None = None
-    horizon: dict[tuple[str, str], Array] = {}
     for c in comps:
-        total = (
-            c.per_request * sum_req + c.per_user_month * sum_users + c.per_new_user * sum_new
-            + c.fixed_per_month * live_count + c.one_off + 0.0 * sum_req
-        )
         a_req += c.per_request
         a_user += c.per_user_month
         a_new += c.per_new_user
         a_fixed += c.fixed_per_month
         one_off += c.one_off
-        if c.monthly_extra is not None:
-            extra = c.monthly_extra.copy() if extra is None else extra + c.monthly_extra
-            total = total + c.monthly_extra.sum(axis=1)
-        key = (c.layer, c.category)
-        horizon[key] = horizon.get(key, 0.0) + total
-    # monthly cost = users × (cost per request × requests per user + cost per user-month)
-    #              + new users × cost per new user + fixed × live + top-ups   (in place)
-    monthly_cost = users * (a_req * rpu + a_user)[:, None]
-    if np.any(a_new):
-        monthly_cost += new * a_new[:, None]
-    monthly_cost += a_fixed[:, None] * live
-    if extra is not None:
-        monthly_cost += extra
-    del new
 
-    # value
     opr = v("value.outcomes_per_request")
     if uc.value.value_per_outcome is not None:
         value_per_outcome = np.broadcast_to(np.asarray(v("value.value_per_outcome"), float), (n,))
@@ -495,23 +481,32 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
         value_per_outcome = np.broadcast_to(
             np.asarray(v("value.minutes_saved_per_outcome"), float) / 60.0 * np.asarray(_rate(v, uc.value.saved_role), float), (n,)
         )
-    monthly_value = users * (rpu * opr * value_per_outcome)[:, None]
-    other = v("value.other_value_per_month")
-    if np.any(np.asarray(other) != 0):
-        monthly_value += _col(other) * live
+    discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
+    m = _monthly(v, uc, n, months_live, live, comps, rpu, a_req, a_user, a_new, a_fixed, one_off,
+                 np.asarray(rpu * opr * value_per_outcome, float), discount)
+    users, monthly_cost, monthly_value = m["users"], m["monthly_cost"], m["monthly_value"]
+    sum_users, sum_new = m["sum_users"], m["sum_new"]
+    sum_req = sum_users * rpu  # requests = users × requests per user, per trial
+    horizon: dict[tuple[str, str], Array] = {}
+    for i, c in enumerate(comps):
+        terms = [(c.per_request, sum_req), (c.per_user_month, sum_users), (c.per_new_user, sum_new), (c.fixed_per_month, live_count), (c.one_off, 1.0)]
+        total: Any = 0.0
+        for coef, driver in terms:
+            if np.ndim(coef) or coef:  # skip terms that are the scalar zero
+                total = total + coef * driver
+        if i in m["extra_sums"]:
+            total = total + m["extra_sums"][i]
+        key = (c.layer, c.category)
+        horizon[key] = horizon.get(key, 0.0) + total
+    npv, payback = m["npv"], m["payback"]
 
-    recurring = monthly_cost.sum(axis=1)
+    recurring = m["sum_cost"]
     total_cost = recurring + one_off
-    total_value = monthly_value.sum(axis=1)
+    total_value = m["sum_value"]
     sum_out = sum_req * opr
     model_spend = totals["model_cost"] * sum_req
     total_tokens = (totals["input"] + totals["output"]) * sum_req
     calls = totals["calls"] * sum_req
-    discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
-    net = np.subtract(monthly_value, monthly_cost)
-    npv = finance.npv(net, one_off, discount)
-    payback = finance.payback_month(net, one_off, overwrite=True)
-    del net
     last_requests = users[:, -1] * rpu
     with np.errstate(all="ignore"):
         kpis: dict[str, Array] = {
@@ -530,16 +525,16 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
             "requests_per_month": sum_req / live_count,
             "outcomes_per_month": sum_out / live_count,
             "active_users": users[:, -1].copy(),
-            "calls_per_request": np.broadcast_to(totals["calls"], (n,)).astype(float),
-            "tokens_per_request": np.broadcast_to(totals["input"] + totals["output"], (n,)).astype(float),
-            "input_tokens_per_request": np.broadcast_to(totals["input"], (n,)).astype(float),
-            "output_tokens_per_request": np.broadcast_to(totals["output"], (n,)).astype(float),
+            "calls_per_request": _vec(totals["calls"], n),
+            "tokens_per_request": _vec(totals["input"] + totals["output"], n),
+            "input_tokens_per_request": _vec(totals["input"], n),
+            "output_tokens_per_request": _vec(totals["output"], n),
             "cost_per_mtok": np.where(total_tokens > 0, model_spend / total_tokens * 1e6, np.nan),
             "cost_per_call": np.where(calls > 0, model_spend / calls, np.nan),
             "cost_per_request": np.where(sum_req > 0, recurring / sum_req, np.nan),
             "cost_per_active_user": np.where(sum_users > 0, recurring / sum_users, np.nan),
             "cost_per_outcome": np.where(sum_out > 0, recurring / sum_out, np.nan),
-            "value_per_outcome": value_per_outcome.astype(float),
+            "value_per_outcome": _vec(value_per_outcome, n),
         }
     kpis["viable"] = (kpis["cost_per_outcome"] < kpis["value_per_outcome"]).astype(float)
     model_layers = ("model_interaction", "application_logic")
@@ -549,30 +544,103 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
             run_rate_model = run_rate_model + np.asarray(c.per_request) * last_requests
     kpis["annual_model_spend"] = run_rate_model * 12.0
     kpis["review_triggered"] = (kpis["annual_model_spend"] >= np.asarray(v("org.build_vs_buy_review_per_year"))).astype(float)
-    by_category = {k: np.broadcast_to(t / live_count, (n,)).astype(float) for k, t in horizon.items()}
+    by_category = {k: _vec(t / live_count, n) for k, t in horizon.items()}
     for layer in LAYERS:
         kpis[f"cost_{layer}"] = sum((t for (lay, _), t in by_category.items() if lay == layer), np.zeros(n))
     return Result(uc.id, n, months, live, kpis, by_category, monthly_cost, monthly_value, users, np.broadcast_to(np.asarray(rpu, float), (n,)), steps, draws)
 
 
-def _monthly_users(v: _Draws, n: int, months_live: Array, live: NDArray[np.bool_]) -> Array:
-    """Active users per trial and month [users], (n, M), zero before go-live.
+#: Trials per block of the monthly computation: (block × months) arrays stay in cache.
+BLOCK_TRIALS = 4096
 
-    When the adoption and growth inputs are constants, the ramp is computed once over the
-    months and scaled per trial (one pass over the (n, M) array).
+
+def _vec(x: Any, n: int) -> Array:
+    """``x`` as a float array of shape (n,), copying only when it is not one already."""
+    a = np.asarray(x, dtype=float)
+    return a if a.shape == (n,) else np.full(n, a) if a.ndim == 0 else np.broadcast_to(a, (n,)).copy()
+
+
+def _take(x: Any, sl: slice) -> Any:
+    """Rows ``sl`` of a per-trial array; scalars pass through."""
+    return x[sl] if np.ndim(x) == 1 else x
+
+
+def _monthly(
+    v: _Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
+    rpu: Any, a_req: Array, a_user: Array, a_new: Array, a_fixed: Array, one_off: Array,
+    value_per_user_month: Array, discount: Array,
+) -> dict[str, Any]:
+    """The month-by-month part of the model, in blocks of trials.
+
+    Users, new users, monthly cost and value are built block by block (``BLOCK_TRIALS`` trials
+    at a time) so that the many passes over (trials × months) arrays run in cache; NPV, payback
+    and the sums over months are reduced in the same pass.
+
+    Returns
+    -------
+    dict with ``users``, ``monthly_cost``, ``monthly_value`` (n, M) and per-trial
+    ``sum_users``, ``sum_new``, ``sum_cost``, ``sum_value``, ``npv``, ``payback``, and
+    ``extra_sums`` {component index: (n,)} for non-linear top-ups.
     """
-    params = [v(p) for p in ("volume.adoption.start_share", "volume.adoption.midpoint_month", "volume.adoption.steepness", "volume.adoption.ceiling", "volume.growth_per_month")]
+    months = len(months_live)
     t = np.where(live, months_live, -1.0)
-    if all(np.ndim(p) == 0 for p in params):
-        start, mid, k, cap, g = params
-        shape = volume.adoption_share(t, start, mid, k, cap) * (1.0 + g) ** np.maximum(months_live, 0.0)
-        shape = np.where(live, shape, 0.0)
-        return np.multiply.outer(np.broadcast_to(np.asarray(v("volume.active_users"), float), (n,)), shape)
-    start, mid, k, cap, g = params
-    adoption = volume.adoption_share(t, start, mid, k, cap)
-    users = np.broadcast_to(volume.monthly_users(v("volume.active_users"), adoption, g, months_live), (n, len(t)))
-    return np.where(live, users, 0.0)
-
+    adoption_paths = ("volume.adoption.start_share", "volume.adoption.midpoint_month", "volume.adoption.steepness", "volume.adoption.ceiling")
+    params = [v(p) for p in adoption_paths]
+    growth = v("volume.growth_per_month")
+    active = v("volume.active_users")
+    common_shape = None
+    if all(np.ndim(p) == 0 for p in params) and np.ndim(growth) == 0:
+        common_shape = volume.adoption_share(t, *params) * (1.0 + growth) ** np.maximum(months_live, 0.0)
+        common_shape = np.where(live, common_shape, 0.0)
+    c_user = np.asarray(a_req * rpu + a_user, float)
+    other = v("value.other_value_per_month")
+    extras = {i: c.monthly_extra for i, c in enumerate(comps) if c.monthly_extra is not None}
+    out = {
+        "users": np.empty((n, months)),
+        "monthly_cost": np.empty((n, months)),
+        "monthly_value": np.empty((n, months)),
+        "npv": np.empty(n),
+        "payback": np.empty(n),
+        "extra_sums": {i: np.zeros(n) for i in extras},
+    }
+    d_scalar = discount.ndim == 1
+    for start in range(0, n, BLOCK_TRIALS):
+        sl = slice(start, min(n, start + BLOCK_TRIALS))
+        b = sl.stop - sl.start
+        users = out["users"][sl]
+        if common_shape is not None:
+            np.multiply.outer(np.broadcast_to(np.asarray(_take(active, sl), float), (b,)), common_shape, out=users)
+        else:
+            share = volume.adoption_share(t, *(_take(p, sl) for p in params))
+            users[...] = volume.monthly_users(_take(active, sl), share, _take(growth, sl), months_live)
+            users[:, ~live] = 0.0
+        new = volume.new_users(users)
+        cost = out["monthly_cost"][sl]
+        np.multiply(users, _col(np.broadcast_to(c_user, (n,))[sl]), out=cost)
+        an = a_new[sl]
+        if np.any(an):
+            cost += new * an[:, None]
+        cost += a_fixed[sl][:, None] * live
+        for i, ex in extras.items():
+            blk = ex(users, sl) if callable(ex) else np.asarray(ex)[sl]
+            cost += blk
+            out["extra_sums"][i][sl] = blk.sum(axis=1)
+        value = out["monthly_value"][sl]
+        np.multiply(users, _col(np.broadcast_to(value_per_user_month, (n,))[sl]), out=value)
+        if np.any(np.asarray(other) != 0):
+            value += _col(_take(other, sl)) * live
+        net = value - cost
+        d = discount if d_scalar else discount[sl]
+        out["npv"][sl] = finance.npv(net, one_off[sl], d)
+        out["payback"][sl] = finance.payback_month(net, one_off[sl], overwrite=True)
+        if start == 0:
+            for key in ("sum_users", "sum_new", "sum_cost", "sum_value"):
+                out[key] = np.empty(n)
+        out["sum_users"][sl] = users.sum(axis=1)
+        out["sum_new"][sl] = new.sum(axis=1)
+        out["sum_cost"][sl] = cost.sum(axis=1)
+        out["sum_value"][sl] = value.sum(axis=1)
+    return out
 
 
 def used_inputs(use_case: UseCase, catalog: Any) -> frozenset[str]:

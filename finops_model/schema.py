@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from .distributions import FieldKind, SpecError, Uncertain, parse
+from .schema_tco import MultiProvider, SelfHosting  # build-versus-buy sections (finops tco)
 
 
 def _validator(kind: FieldKind):
@@ -275,6 +276,8 @@ class Infrastructure(Frozen):
     gateway_per_million_requests: Quantity = F("CUR/1M requests", "gateway per-request price", _c(0))
     egress_gb_per_request: Quantity = F("GB/request", "data egress per request", _c(0))
     egress_price_per_gb: Quantity = F("CUR/GB", "egress price", _c(0.09))
+    self_hosting: SelfHosting | None = Field(None, description="open-weights serving on GPUs (self_hosted / hybrid; compared by finops tco)")
+    multi_provider: MultiProvider | None = Field(None, description="primary provider with a tested fallback")
 
 
 class PromptEngineering(Frozen):

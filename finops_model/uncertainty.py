@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from scipy import special, stats
 from scipy.stats import qmc
 
+from . import engine as _engine
 from .assumptions import sample_spec
 from .distributions import (
     Method,
@@ -46,7 +47,6 @@ from .distributions import (
     spearman_to_pearson,
     uniforms,
 )
-from . import engine as _engine
 from .engine import KPI_UNITS, Result, evaluate
 from .errors import AssumptionError, FinopsError, Problem, did_you_mean
 from .schema import UseCase
@@ -786,3 +786,39 @@ def stress_test(
     df = pd.DataFrame(rows)
     df.attrs.update(use_case=use_case.id, inputs=list(inputs), tail=tail, width=width, trials=n, seed=seed if isinstance(seed, int) else str(seed), method=method)
     return df
+
+
+# =========================================================================== formatting
+def format_summary(df: pd.DataFrame, title: str = "") -> str:
+    """A plain-text table of a :func:`kpi_summary` frame: mean ± its 95 % half-width, p5/p50/p95
+    and the p95's confidence interval."""
+    from .summary import format_value
+
+    header = ("KPI", "unit", "mean", "± (CI)", "p5", "p50", "p95", "p95 CI", "note")
+    rows = [header]
+    for r in df.to_dict(orient="records"):
+        unit = r["unit"]
+        if not r.get("defined_share"):
+            rows.append((r["kpi"], unit, "undefined", "", "", "", "", "", r["note"]))
+            continue
+        f = lambda x: format_value(None if x is None or (isinstance(x, float) and math.isnan(x)) else x, unit)  # noqa: E731
+        half = (r["mean_ci_high"] - r["mean_ci_low"]) / 2
+        ci = f"{f(r['p95_ci_low'])} … {f(r['p95_ci_high'])}" if "p95_ci_low" in r else ""
+        rows.append((r["kpi"], unit, f(r["mean"]), f(half), f(r.get("p5")), f(r.get("p50")), f(r.get("p95")), ci, r["note"]))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = [title] if title else []
+    for i, row in enumerate(rows):
+        cells = [str(c).ljust(w) if j in (0, 1, 8) else str(c).rjust(w) for j, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  ".join(cells).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary_records(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """A :func:`kpi_summary` frame as ``{kpi: {field: value}}`` with NaN as None (JSON-ready)."""
+    out: dict[str, dict[str, Any]] = {}
+    for r in df.to_dict(orient="records"):
+        name = r.pop("kpi")
+        out[name] = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()}
+    return out

@@ -286,7 +286,8 @@ def format_waterfall(w: Waterfall, title: str = "") -> str:
         if r["stage"] in ("baseline", "optimised"):
             lines.append(f"{r['title']:<38}{money(r['cost_p50']):>14}{money(r['cost_p5']) + ' … ' + money(r['cost_p95']):>26}")
             continue
-        share = "" if pd.isna(r.get("share_of_saving")) else f"{r['share_of_saving']:.0%}"
+        sv = r.get("share_of_saving")
+        share = "" if pd.isna(sv) else ("0%" if abs(sv) < 0.005 else f"{sv:.0%}")
         alone = "" if r["stage"] == "total" else money(r["alone_p50"])
         levers = r.get("levers") or ""
         levers = "" if (isinstance(levers, float) or not levers) else levers

@@ -38,8 +38,9 @@ def npv(net_monthly: ArrayLike, one_off: ArrayLike, discount_factors: ArrayLike)
     """
     d = np.asarray(discount_factors, dtype=float)
     net = np.asarray(net_monthly, dtype=float)
-    if d.ndim == 1:  # one discount curve for every trial: a matrix-vector product
-        return net @ d[1:] - np.asarray(one_off, dtype=float) * d[0]
+    if d.ndim == 1:  # one discount curve for every trial; einsum, not BLAS gemv, so each
+        # trial's sum is bit-identical however the trials are chunked
+        return np.einsum("nm,m->n", net, d[1:]) - np.asarray(one_off, dtype=float) * d[0]
     return np.einsum("...m,...m->...", net, d[..., 1:]) - np.asarray(one_off, dtype=float) * d[..., 0]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
 Array = NDArray[np.float64]
 
@@ -47,12 +48,21 @@ def adoption_share(
     """
     t = np.asarray(months_live, dtype=float)
     start, mid, k, cap = (_col(v) for v in (start_share, midpoint_month, steepness, ceiling))
-    l0 = 1.0 / (1.0 + np.exp(k * mid))
-    lt = 1.0 / (1.0 + np.exp(-k * (np.maximum(t, 0.0) - mid)))
+    l0 = special.expit(-k * mid)  # L(0)
     denom = 1.0 - l0
-    s = np.divide(lt - l0, denom, out=np.zeros(np.broadcast_shapes(lt.shape, np.shape(denom))), where=denom > 0)
-    share = start + (cap - start) * s
-    return np.where(t >= 0, np.clip(share, 0.0, 1.0), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gain = np.where(denom > 0, (cap - start) / denom, 0.0)  # (ceiling − start) / (1 − L(0))
+    # share = start + gain · (L(t) − L(0)), built in place on one (n, M) array
+    z = np.maximum(t, 0.0) - mid
+    z = z * k if np.ndim(z) < 2 else np.multiply(z, k, out=z)
+    special.expit(z, out=z)
+    z -= l0
+    z *= gain
+    z += start
+    np.clip(z, 0.0, 1.0, out=z)
+    if np.any(t < 0):
+        z[..., t < 0] = 0.0
+    return z
 
 
 def monthly_users(
