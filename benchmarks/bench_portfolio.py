@@ -4,7 +4,8 @@ The synthetic portfolio is generated from the hand-checkable fixture
 (``tests/data/assumptions/use_cases/worked.yaml``): each copy gets its own id, team, owner,
 cost center, environment and budget, and a dozen uncertain inputs (users, requests, prompt and
 output tokens, retry rate, cache share, review share, value) so that sampling and evaluation do
-real work. The roll-up runs in a child process so that its peak memory (the parent's and the
+real work. Teams and owners follow the cost center (20 of each), as in an organisation where a
+cost center belongs to one team. The roll-up runs in a child process so that its peak memory (the parent's and the
 largest worker's resident set) is measured cleanly.
 """
 
@@ -46,9 +47,10 @@ def synthetic_use_cases(count: int, root: Path = FIXTURE) -> tuple[list, object,
         scale = 1 + (i % 17) / 4
         raw["id"] = f"synthetic-{i:04d}"
         raw["name"] = f"Synthetic use case {i}"
-        raw["cost_center"] = f"CC-{i % 20:02d}"
+        cc = i % 20  # 20 cost centers, each one team with one business owner and two technical owners
+        raw["cost_center"] = f"CC-{cc:02d}"
         raw["environment"] = envs[i % len(envs)]
-        raw["owners"] = {"business_owner": f"Owner {i % 40}", "technical_owner": f"Tech lead {i % 60}", "team": f"Team {i % 25}"}
+        raw["owners"] = {"business_owner": f"Owner {cc}", "technical_owner": f"Tech lead {cc}-{i % 2}", "team": f"Team {cc}"}
         raw["volume"]["active_users"] = f"{50 * scale:g} to {150 * scale:g}"
         raw["volume"]["requests_per_user_per_month"] = f"{400 + i % 7 * 50} to {1200 + i % 5 * 100}"
         raw["volume"]["adoption"] = {"start_share": "0.1 to 0.3", "midpoint_month": 4, "steepness": "0.4 to 0.9", "ceiling": "0.6 to 0.9"}

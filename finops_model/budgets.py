@@ -74,8 +74,10 @@ class BudgetOutlook:
         P(cost > alert_at × budget) per month.
     breach_month, alert_month : int or None [month]
         First month where the breach (alert) probability reaches ``likely``.
-    cost_p50, cost_p95 : (M,) arrays [USD/month]
-        Median and 95th percentile of the cost path.
+    cost_mean : (M,) array [USD/month]
+        Mean cost path.
+    run_rate_p50, run_rate_p95 : float [USD/month]
+        Median and 95th percentile of the cost in the last month.
     """
 
     name: str
@@ -85,8 +87,9 @@ class BudgetOutlook:
     p_alert: Array
     breach_month: int | None
     alert_month: int | None
-    cost_p50: Array
-    cost_p95: Array
+    cost_mean: Array
+    run_rate_p50: float
+    run_rate_p95: float
     likely: float = LIKELY
 
     @property
@@ -103,7 +106,8 @@ class BudgetOutlook:
             "breach_month": self.breach_month, "alert_month": self.alert_month, "likely": self.likely,
             "p_exceed_max": self.p_exceed_max, "p_exceed_by_month": self.p_exceed.tolist(),
             "p_alert_by_month": self.p_alert.tolist(),
-            "cost_p50_by_month": self.cost_p50.tolist(), "cost_p95_by_month": self.cost_p95.tolist(),
+            "cost_mean_by_month": self.cost_mean.tolist(), "run_rate_p50": self.run_rate_p50,
+            "run_rate_p95": self.run_rate_p95,
         }
 
 
@@ -112,19 +116,20 @@ def outlook(name: str, monthly_cost: ArrayLike, budget: ArrayLike | None, alert_
     """Budget outlook of a cost path (see :class:`BudgetOutlook`)."""
     cost = np.asarray(monthly_cost, dtype=float)
     m = cost.shape[1]
-    p50, p95 = (np.percentile(cost, [50, 95], axis=0) if cost.size else (np.zeros(m), np.zeros(m)))
+    mean = cost.mean(axis=0) if cost.size else np.zeros(m)
+    p50, p95 = (float(x) for x in np.percentile(cost[:, -1], [50, 95])) if cost.size else (0.0, 0.0)
     if budget is None:
         z = np.zeros(m)
-        return BudgetOutlook(name, None, alert_at, z, z, None, None, p50, p95, likely)
+        return BudgetOutlook(name, None, alert_at, z, z, None, None, mean, p50, p95, likely)
     b = np.asarray(budget, dtype=float)
     p = exceed_probability(cost, b)
     pa = exceed_probability(cost, b * alert_at)
     return BudgetOutlook(name, float(b.mean()), alert_at, p, pa, breach_month(p, likely), breach_month(pa, likely),
-                         p50, p95, likely)
+                         mean, p50, p95, likely)
 
 
 def use_case_outlook(uc: UseCase, result: Any, draws: Mapping[str, Any], months: int | None = None,
-                     likely: float = LIKELY) -> BudgetOutlook:
+                     likely: float = LIKELY, monthly: Any = None) -> BudgetOutlook:
     """Budget outlook of one use case from its simulation result.
 
     Parameters
@@ -136,8 +141,10 @@ def use_case_outlook(uc: UseCase, result: Any, draws: Mapping[str, Any], months:
         The draws the result came from (``budget.monthly`` [USD/month], ``budget.alert_at``).
     months : int, optional
         Pad (with zero cost) or cut the path to this many calendar months.
+    monthly : (n, months) array, optional
+        The cost path already padded (saves a copy) [USD/month].
     """
-    cost = result.monthly_cost
+    cost = result.monthly_cost if monthly is None else np.asarray(monthly, dtype=float)
     if months is not None and months != cost.shape[1]:
         padded = np.zeros((cost.shape[0], months))
         k = min(months, cost.shape[1])
@@ -180,8 +187,7 @@ def outlook_table(outlooks: Mapping[str, BudgetOutlook]) -> pd.DataFrame:
         rows.append({
             "name": o.name, "budget": o.budget_mean, "p_exceed_max": o.p_exceed_max if o.has_budget else None,
             "worst_month": worst, "alert_month": o.alert_month, "breach_month": o.breach_month,
-            "run_rate_p50": float(o.cost_p50[-1]) if o.cost_p50.size else None,
-            "run_rate_p95": float(o.cost_p95[-1]) if o.cost_p95.size else None,
+            "run_rate_p50": o.run_rate_p50, "run_rate_p95": o.run_rate_p95,
         })
     return pd.DataFrame(rows, columns=["name", "budget", "p_exceed_max", "worst_month", "alert_month", "breach_month",
                                        "run_rate_p50", "run_rate_p95"])

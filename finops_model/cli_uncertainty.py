@@ -162,7 +162,9 @@ def run_sensitivity(args: argparse.Namespace) -> int:
             shown = df[df["rank"] <= args.top]
             chart = S.tornado_chart(df, kpis[0], args.top)
         elif args.analysis == "spider":
-            top = S.tornado(model, kpis[:1])["input"].head(min(args.top, 10)).tolist()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", S.CorrelatedInputsWarning)  # the spider's own warning says it
+                top = S.tornado(model, kpis[:1])["input"].head(min(args.top, 10)).tolist()
             df = S.spider(model, kpis, inputs=top)
             shown = df
             chart = S.spider_chart(df, kpis[0])

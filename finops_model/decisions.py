@@ -93,14 +93,18 @@ def decision_inputs(uc: UseCase, result: Any, draws: Mapping[str, Any], trend_to
         The draws (``value.outcomes_per_request`` [outcomes/request]).
     """
     n = result.n_trials
-    outcomes = result.requests * np.broadcast_to(np.asarray(draws["value.outcomes_per_request"], float), (n,))[:, None]
+    per_request = np.broadcast_to(np.asarray(draws["value.outcomes_per_request"], float), (n,))
     live = np.flatnonzero(result.live)
     vpo = np.asarray(result.kpis["value_per_outcome"], float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cpo = np.where(outcomes > 0, result.monthly_cost / outcomes, np.nan)
+
+    def cost_per_outcome(month: int) -> np.ndarray:
+        outcomes = result.requests[:, month] * per_request
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(outcomes > 0, result.monthly_cost[:, month] / outcomes, np.nan)
+
     if live.size:
-        last = cpo[:, live[-1]]
-        early = cpo[:, live[min(2, live.size - 1)]]
+        last = cost_per_outcome(live[-1])
+        early = cost_per_outcome(live[min(2, live.size - 1)])
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = last / early
     else:

@@ -285,13 +285,17 @@ def seek(
                               message=f"{target.text} holds nowhere in {field} = {low:g} … {high:g} (statistic from {s_lo:.6g} to {s_hi:.6g})", **base)
     if not (math.isfinite(s_lo) and math.isfinite(s_hi)):
         raise FinopsError(f"{target.text}: the statistic is undefined at an end of the range ({s_lo}, {s_hi})")
-    xtol = xtol if xtol is not None else 1e-6 * (high - low)
+    xtol = xtol if xtol is not None else 1e-9 * (high - low)
 
     def f(x: float) -> float:
         s = stat(x)
         if not math.isfinite(s):
             raise FinopsError(f"{target.text}: the statistic is undefined at {field} = {x:g}")
-        return s - target.threshold
+        if s != target.threshold:
+            return s - target.threshold
+        # on a plateau exactly at the threshold (common with probabilities over a fixed sample)
+        # give f the sign of its side, so brentq finds the step rather than any point of it
+        return math.ulp(0.0) if target.op in (">=", "<") else -math.ulp(0.0)
 
     root = optimize.brentq(f, low, high, xtol=xtol, rtol=4 * np.finfo(float).eps, maxiter=200)
     direction = 1.0 if m_hi else -1.0

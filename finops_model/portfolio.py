@@ -290,6 +290,28 @@ def _pool_from_draws(uc: UseCase, d: Mapping[str, Any]) -> Any:
     )
 
 
+def summarise_rows(arrays: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """:func:`finops_model.summary.summarise_array` of many arrays at once (one percentile pass
+    over the arrays that are finite everywhere)."""
+    out: dict[str, dict[str, Any]] = {}
+    names = list(arrays)
+    mats = [np.asarray(arrays[k], dtype=float) for k in names]
+    dense = [i for i, x in enumerate(mats) if x.ndim == 1 and x.size > 1 and np.isfinite(x).all()]
+    if dense:
+        mat = np.stack([mats[i] for i in dense])
+        m = mat.shape[1]
+        means = mat.mean(axis=1)
+        sds = mat.std(axis=1, ddof=1)
+        pct = np.percentile(mat, [5, 50, 95], axis=1)
+        for j, i in enumerate(dense):
+            out[names[i]] = {"mean": float(means[j]), "mean_se": float(sds[j] / math.sqrt(m)), "p5": float(pct[0, j]),
+                             "p50": float(pct[1, j]), "p95": float(pct[2, j]), "defined_share": 1.0}
+    for i, name in enumerate(names):
+        if name not in out:
+            out[name] = summarise_array(mats[i])
+    return {k: out[k] for k in names}
+
+
 # ------------------------------------------------------------------------------- one use case
 def _step_usage(uc: UseCase, r: Result, catalog: Any, requests: Array) -> tuple[list[StepUsage], dict[str, dict[str, Array]]]:
     usage: list[StepUsage] = []
@@ -352,29 +374,37 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
         "cost_per_outcome": k["cost_per_outcome"], "value_per_outcome": k["value_per_outcome"],
         "annual_model_spend": k["annual_model_spend"], "npv": k["npv"],
     }
-    stats = {name: summarise_array(v) for name, v in metrics.items()}
-    stats["viable"] = summarise_array(k["viable"])
-    stats["review_triggered"] = summarise_array(k["review_triggered"])
+    stats = summarise_rows({**metrics, "viable": k["viable"], "review_triggered": k["review_triggered"]})
 
     # cost lines for exports: model calls by model, then every other category
     lines: list[dict[str, Any]] = []
+    values: list[Array] = []
     for model, m in per_model.items():
         entry = catalog.entry(model)
-        p5, p95 = np.percentile(m["cost"], [5, 95])
         lines.append({"kind": "model", "layer": "model calls", "category": f"model calls: {model}", "model": model,
-                      "provider": entry.provider, "tier": entry.tier, "mean": float(m["cost"].mean()),
-                      "p5": float(p5), "p95": float(p95), "tokens": float(m["tokens"].mean()), "calls": float(m["calls"].mean())})
+                      "provider": entry.provider, "tier": entry.tier,
+                      "tokens": float(m["tokens"].mean()), "calls": float(m["calls"].mean())})
+        values.append(m["cost"])
     for (layer, category), v in r.cost_by_category.items():
         if layer in ("model_interaction", "application_logic") and category not in _NON_MODEL_APP_CATEGORIES:
             continue
-        p5, p95 = np.percentile(v, [5, 95])
         lines.append({"kind": "other", "layer": layer, "category": category, "model": None, "provider": None, "tier": None,
-                      "mean": float(v.mean()), "p5": float(p5), "p95": float(p95), "tokens": None, "calls": None})
+                      "tokens": None, "calls": None})
+        values.append(v)
+    if values:
+        mat = np.stack([np.broadcast_to(np.asarray(v, float), (n,)) for v in values])
+        means = mat.mean(axis=1)
+        p5s, p95s = np.percentile(mat, [5, 95], axis=1)
+        for line, mu, a, b in zip(lines, means, p5s, p95s, strict=True):
+            line.update(mean=float(mu), p5=float(a), p95=float(b))
 
     # calendar-month path, padded to the portfolio horizon
-    monthly = np.zeros((n, months))
-    m = min(months, r.months)
-    monthly[:, :m] = r.monthly_cost[:, :m]
+    if r.months == months:
+        monthly = r.monthly_cost  # no copy: the result is not kept
+    else:
+        monthly = np.zeros((n, months))
+        m = min(months, r.months)
+        monthly[:, :m] = r.monthly_cost[:, :m]
 
     groups: dict[tuple[str, str, str], Array] = {}
 
@@ -386,7 +416,6 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
         value = info.value(dim)
         add(dim, value, "monthly_cost", k["monthly_cost"])
         add(dim, value, "monthly_value", k["monthly_value"])
-        add(dim, value, "direct_run_cost", direct)
     for layer in LAYERS:
         add("layer", layer, "monthly_cost", layers[layer])
     for model, mm in per_model.items():
@@ -402,9 +431,10 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
         "direct_run_cost": np.array(direct, dtype=float),
         "requests": np.array(requests, dtype=float),
         "tokens": np.array(tokens, dtype=float),
-        "fixed_share": np.array(_arr(d["hidden.platform.share_of_platform"], n), dtype=float),
+        # a constant share stays a scalar: no (n,) array per use case for nothing
+        "fixed_share": np.array(d["hidden.platform.share_of_platform"], dtype=float),
     }
-    outlook = use_case_outlook(uc, r, d, months)
+    outlook = use_case_outlook(uc, r, d, months, monthly=monthly)
     decision = decision_inputs(uc, r, d)
     rollup = UseCaseRollup(uc.id, scenario, stats, drivers, lines, outlook, decision, usage)
     return rollup, monthly, groups
@@ -500,8 +530,8 @@ class Portfolio:
     info : dict use-case id → UseCaseInfo
     use_cases : dict scenario → dict id → UseCaseRollup
     groups : dict scenario → dict (dimension, value, metric) → (n,) array
-        Splits; metrics ``monthly_cost``, ``monthly_value``, ``direct_run_cost`` [USD/month]
-        for the attribute dimensions, ``monthly_cost`` [USD/month], ``calls`` [calls/month] and
+        Splits; metrics ``monthly_cost`` and ``monthly_value`` [USD/month] for the attribute
+        dimensions, ``monthly_cost`` [USD/month], ``calls`` [calls/month] and
         ``tokens`` [tokens/month] for model, provider and tier, ``monthly_cost`` by layer.
     monthly_total : dict scenario → (n, months) [USD/month]
     monthly_by_cost_center : dict scenario → dict cost center → (n, months) [USD/month]
@@ -536,7 +566,7 @@ class Portfolio:
     def total(self, scenario: str | None = None, metric: str = "monthly_cost") -> Array:
         """Portfolio total of ``metric`` per trial [unit of the metric]."""
         sc = self._scenario(scenario)
-        dim = "team" if metric in ("monthly_cost", "monthly_value", "direct_run_cost") else "model"
+        dim = "team" if metric in ("monthly_cost", "monthly_value") else "model"
         parts = [x for (d, _, m), x in self.groups[sc].items() if d == dim and m == metric]
         return np.sum(parts, axis=0) if parts else np.zeros(self.n_trials)
 
@@ -623,7 +653,10 @@ class Portfolio:
         """Allocation driver per use case and trial: ids and a (use cases, n) array."""
         sc = self._scenario(scenario)
         ids = list(self.use_cases[sc])
-        return ids, np.stack([self.use_cases[sc][i].drivers[name] for i in ids]) if ids else np.zeros((0, self.n_trials))
+        if not ids:
+            return ids, np.zeros((0, self.n_trials))
+        rows = [np.broadcast_to(self.use_cases[sc][i].drivers[name], (self.n_trials,)) for i in ids]
+        return ids, np.stack(rows)
 
 
 # ------------------------------------------------------------------------------- entry points

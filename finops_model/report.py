@@ -29,6 +29,16 @@ from .errors import FinopsError
 from .summary import format_table, summarise, summary_json
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+_DIR_MODE = 0o777 & ~_umask()
+
+
 def stamp(assumptions: Assumptions, seed: Any, trials: int, method: str = "mc") -> dict[str, Any]:
     """The reproducibility stamp of a run: seed, assumptions hash, package version, date."""
     return {
@@ -49,6 +59,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; reports are meant to be shared
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -71,6 +82,7 @@ def run_folder(out: Path, label: str) -> Iterator[RunFolder]:
     runs = out / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     run = RunFolder(Path(tempfile.mkdtemp(prefix=".incomplete-", dir=runs)))
+    os.chmod(run.tmp, _DIR_MODE)
     try:
         yield run
     except BaseException:

@@ -149,6 +149,8 @@ def function_model(
 
 def _check(model: ModelFunction, kpis: Sequence[str], inputs: Sequence[str] | None) -> list[str]:
     unc = model.uncertain_names
+    if not unc:
+        raise FinopsError(f"{model.name}: expected at least one uncertain input to analyse, found none (every input is fixed)")
     if inputs is None:
         return unc
     bad = [i for i in inputs if i not in unc]

@@ -384,7 +384,7 @@ class SelfHostPlan:
         Returns
         -------
         (n, G) [USD/month]: the fleet sized for that volume's peak (not committed) at the plan's
-        rates, plus fixed monthly terms and one-off costs spread over 36 months.
+        rates, plus fixed monthly terms and one-off costs spread over the horizon's months.
         """
         vol = np.asarray(tokens_per_month, float)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -392,7 +392,7 @@ class SelfHostPlan:
         peak = req / sh.SECONDS_PER_MONTH * self.peak_to_average[:, None]
         gpus = sh.gpus_required(peak, self.gpu_seconds_per_request[:, None], self.max_utilisation[:, None],
                                 self.curve.gpus_per_replica, self.redundant_replicas[:, None], self.min_replicas[:, None])
-        return gpus * (self.per_gpu_month + self.per_gpu_licence)[:, None] + (self.fixed_monthly + self.one_off / 36.0)[:, None]
+        return gpus * (self.per_gpu_month + self.per_gpu_licence)[:, None] + (self.fixed_monthly + self.one_off / self.active.shape[1])[:, None]
 
     def components(self) -> list[Any]:
         """The plan as engine cost components: self-hosting costs and the API cost credited back."""
@@ -760,10 +760,9 @@ class TcoResult:
             return {"p5": float(np.percentile(ok, 5)), "p50": float(np.percentile(ok, 50)), "p95": float(np.percentile(ok, 95)), "share_defined": float(ok.size / x.size)}
 
         plan = self.plan
-        util = plan.utilisation
+        paid = plan.gpus.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            avg_util = np.nansum(plan.load_gpus, axis=1) / np.where(plan.gpus.sum(axis=1) > 0, plan.gpus.sum(axis=1), np.nan)
-        del util
+            avg_util = np.where(paid > 0, (plan.load_gpus * (plan.gpus > 0)).sum(axis=1) / paid, np.nan)
         return {
             "total_cost_usd": {k: stat(o.total) for k, o in self.options.items()},
             "p_cheaper_than_api": dict(self.p_cheaper),

@@ -144,8 +144,9 @@ def _stat_row(name: str, x: Array, confidence: float, percentiles: Sequence[floa
     row: dict[str, Any] = {"kpi": name, "unit": _unit(name), "trials": int(x.size), "defined_share": n_ok / x.size if x.size else 0.0}
     if n_ok == 0:
         return row
-    mean = float(v.mean())
-    se = float(v.std(ddof=1) / math.sqrt(n_ok)) if n_ok > 1 else 0.0
+    constant = bool(v[0] == v.min() == v.max())
+    mean = float(v[0]) if constant else float(v.mean())  # fixed inputs: the deterministic number, no rounding noise
+    se = float(v.std(ddof=1) / math.sqrt(n_ok)) if n_ok > 1 and not constant else 0.0
     z = _z(confidence)
     row.update(mean=mean, mean_se=se, mean_ci_low=mean - z * se, mean_ci_high=mean + z * se)
     for q in percentiles:
@@ -801,7 +802,9 @@ def format_summary(df: pd.DataFrame, title: str = "") -> str:
         if not r.get("defined_share"):
             rows.append((r["kpi"], unit, "undefined", "", "", "", "", "", r["note"]))
             continue
-        f = lambda x: format_value(None if x is None or (isinstance(x, float) and math.isnan(x)) else x, unit)  # noqa: E731
+        def f(x: Any, unit: str = unit) -> str:
+            return format_value(None if x is None or (isinstance(x, float) and math.isnan(x)) else x, unit)
+
         half = (r["mean_ci_high"] - r["mean_ci_low"]) / 2
         ci = f"{f(r['p95_ci_low'])} … {f(r['p95_ci_high'])}" if "p95_ci_low" in r else ""
         rows.append((r["kpi"], unit, f(r["mean"]), f(half), f(r.get("p5")), f(r.get("p50")), f(r.get("p95")), ci, r["note"]))
