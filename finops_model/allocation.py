@@ -80,6 +80,8 @@ def allocate(pool: ArrayLike, drivers: ArrayLike) -> Array:
     """
     shares = allocation_shares(drivers)
     p = np.asarray(pool, dtype=float)
+    if shares.ndim == 1 and p.ndim == 1:  # fixed drivers, a pool per trial
+        shares = np.broadcast_to(shares[:, None], (shares.shape[0], p.shape[0]))
     alloc = shares * p
     # put the floating-point residue on the largest share so the columns sum to the pool exactly
     resid = p - alloc.sum(axis=0)

@@ -150,7 +150,13 @@ def use_case_outlook(uc: UseCase, result: Any, draws: Mapping[str, Any], months:
         k = min(months, cost.shape[1])
         padded[:, :k] = cost[:, :k]
         cost = padded
-    budget = draws.get("budget.monthly") if uc.budget.monthly is not None else None
+    budget = None
+    if uc.budget.monthly is not None:
+        budget = draws.get("budget.monthly")
+        if budget is None:  # draws restricted to the engine's inputs: draw the budget on its own stream
+            q = uc.budget.monthly
+            seed = result.seed if isinstance(result.seed, int) else 0
+            budget = q.median if q.is_constant else sample({"budget.monthly": q}, cost.shape[0], seed)["budget.monthly"]
     alert = float(np.median(np.asarray(draws.get("budget.alert_at", uc.budget.alert_at.median))))
     return outlook(uc.id, cost, budget, alert, likely)
 

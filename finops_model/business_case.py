@@ -229,7 +229,9 @@ class BusinessCase:
 
             parts.append("<p>Sobol total-order indices: the share of the variance each input explains, interactions included.</p>")
             parts.append(charts.chart_html(sobol_chart(self.sobol, level="group")))
-            return _html("".join(parts))
+        if self.tornado is None and self.sobol is None:
+            parts.append("<p>No sensitivity analysis: every input is fixed, or it was not requested.</p>")
+        return _html("".join(parts))
 
     def html_levers(self) -> Any:
         """The savings waterfall in the order that works, with each lever alone beside it."""
@@ -251,14 +253,51 @@ class BusinessCase:
         return _html("<h2>Optimisation levers: the savings waterfall</h2>" + intro
                      + charts.chart_html(charts.waterfall_chart(frame)) + table_html(table, fmt))
 
-    def html_build_vs_buy(self) -> Any:
-        if self.tco is None:
-            return _html("<h2>Build versus buy</h2><p>This use case has no self-hosting option to compare (infrastructure.self_hosting).</p>")
-        from . import tco as tco_module
+    def tco_frame(self) -> pd.DataFrame:
+        """API vs self-hosted vs hybrid: totals over the horizon, $/1M tokens, P(cheaper)."""
+        summ = self.tco.summary()
+        rows = []
+        for option, tot in summ["total_cost_usd"].items():
+            be = summ["break_even_month"].get(option, {})
+            rows.append({
+                "option": option, "total p50 [USD]": tot["p50"], "p5": tot["p5"], "p95": tot["p95"],
+                "USD per 1M tokens (p50)": summ["usd_per_mtok"].get(option, {}).get("p50"),
+                "P(cheaper than API)": summ["p_cheaper_than_api"].get(option),
+                "break-even month (p50)": be.get("p50"), "P(breaks even)": be.get("share_defined"),
+            })
+        return pd.DataFrame(rows)
 
-        fmt = getattr(tco_module, "comparison_html", None)
-        body = fmt(self.tco) if fmt else table_html(self.tco.summary() if hasattr(self.tco, "summary") else pd.DataFrame())
-        return _html("<h2>Build versus buy</h2>" + body)
+    def html_build_vs_buy(self) -> Any:
+        """Build versus buy: cumulative cost curves with bands, break-even and the fleet."""
+        if self.tco is None:
+            return _html("<h2>Build versus buy</h2><p>This use case has no self-hosting option to compare "
+                         "(add an infrastructure.self_hosting section to price one).</p>")
+        import altair as alt
+
+        rows = []
+        for option in self.tco.options:
+            bands = self.tco.bands(option, "cumulative")
+            for m in range(len(bands["p50"])):
+                rows.append({"month": m + 1, "option": option, "p5": bands["p5"][m], "p50": bands["p50"][m], "p95": bands["p95"][m]})
+        base = alt.Chart(pd.DataFrame(rows), title="Cumulative cost [USD, p50 with 90% band]").encode(
+            x=alt.X("month:Q"), color=alt.Color("option:N", title=None))
+        chart = alt.layer(base.mark_area(opacity=0.15).encode(y=alt.Y("p5:Q", title="USD", axis=alt.Axis(format="$,.0f")), y2="p95:Q"),
+                          base.mark_line().encode(y="p50:Q")).properties(width=560, height=240)
+        summ = self.tco.summary()
+        fleet = summ["fleet"]
+        gpus = fleet["gpus_at_horizon_end"]
+        facts = [
+            f"Fleet: {fleet['model']} on {fleet['gpu']} ({fleet['engine']}, {fleet['tier']} tier), "
+            f"{gpus['p50']:.0f} GPUs at the end of the horizon (90% band {gpus['p5']:.0f}–{gpus['p95']:.0f})",
+            f"Break-even volume: {format_value(summ['break_even_volume_tokens_per_month']['p50'], '')} tokens/month "
+            f"against {format_value(summ['movable_tokens_per_month_at_horizon_end']['p50'], '')} movable at the end of the horizon (p50)",
+            f"Build-vs-buy review triggered in {summ['p_review_triggered']:.0%} of trials "
+            f"(annual model spend ≥ {format_value(summ['review_threshold_usd_per_year'], 'USD')} USD)",
+        ]
+        fmt = {"total p50 [USD]": "USD", "p5": "USD", "p95": "USD", "USD per 1M tokens (p50)": "USD",
+               "P(cheaper than API)": "fraction", "break-even month (p50)": "", "P(breaks even)": "fraction"}
+        return _html("<h2>Build versus buy</h2>" + charts.chart_html(chart) + table_html(self.tco_frame(), fmt)
+                     + "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in facts) + "</ul>")
 
     def html_gate(self) -> Any:
         if self.gate is None:
@@ -352,6 +391,9 @@ def _attach_gate_and_decision(case: BusinessCase) -> None:
 def _attach_sensitivity(case: BusinessCase, n_base: int, seed: int) -> None:
     from .sensitivity import sobol, tornado, use_case_model
 
+    if not evaluation_spec(case.use_case, case.assumptions.catalog).uncertain_names:
+        case.notes.append("sensitivity: every input is fixed, so there is nothing to rank")
+        return
     model = use_case_model(case.use_case, case.assumptions.catalog)
     case.tornado = tornado(model, ("npv",))
     case.sobol = sobol(model, ("monthly_cost",), n_base=n_base, seed=seed, levels=("group",))
@@ -371,15 +413,11 @@ def _attach_levers(case: BusinessCase, trials: int, seed: int) -> None:
 
 
 def _attach_tco(case: BusinessCase, trials: int, seed: int) -> None:
-    uc = case.use_case
-    if getattr(uc.infrastructure, "self_hosting", None) is None:
+    if getattr(case.use_case.infrastructure, "self_hosting", None) is None:
         return
-    from . import tco
+    from .tco import compare
 
-    compare = getattr(tco, "compare_use_case", None) or getattr(tco, "tco_for_use_case", None)
-    if compare is None:
-        return
-    case.tco = compare(uc, case.assumptions, n=min(trials, 4000), seed=seed)
+    case.tco = compare(case.use_case, case.assumptions.catalog, n=min(trials, 2000), seed=seed)
 
 
 def layers_frame(result: Result) -> pd.DataFrame:

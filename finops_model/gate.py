@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .errors import CatalogError
 from .schema import UseCase
 
 Status = Literal["pass", "fail", "n/a"]
@@ -131,7 +132,7 @@ def _model_tier(uc: UseCase, catalog: Any) -> Check:
     for name, step in uc.steps.items():
         try:
             tier = catalog.tier(step.model)
-        except Exception:  # noqa: BLE001 - an unknown model is a gate failure, not a crash
+        except CatalogError:  # an unknown model is a gate failure, not a crash
             return _fail("model_tier", f"steps.{name}.model", f"expected a model with a tier in the price catalog, found {step.model!r}")
         if tier not in CALL_TIERS:
             return _fail("model_tier", f"steps.{name}.model", f"expected a model tier among {sorted(CALL_TIERS)}, found {tier!r} ({step.model})")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -698,7 +698,6 @@ def rollup(
     jobs: int | None = None,
     scheduler: Any = None,
     coupling: Coupling = "independent",
-    progress: Callable[[int, int], None] | None = None,
 ) -> Portfolio:
     """Roll up use cases over scenarios (map in chunks, reduce in order).
 
