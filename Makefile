@@ -32,7 +32,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	@touch $(VENV)/.installed $@
 
 report: $(VENV)/.installed
-	$(BIN)/finops report --jobs $(JOBS) $(ARGS)
+	$(BIN)/finops render --jobs $(JOBS) $(ARGS)
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(ARGS)

@@ -253,51 +253,12 @@ class BusinessCase:
         return _html("<h2>Optimisation levers: the savings waterfall</h2>" + intro
                      + charts.chart_html(charts.waterfall_chart(frame)) + table_html(table, fmt))
 
-    def tco_frame(self) -> pd.DataFrame:
-        """API vs self-hosted vs hybrid: totals over the horizon, $/1M tokens, P(cheaper)."""
-        summ = self.tco.summary()
-        rows = []
-        for option, tot in summ["total_cost_usd"].items():
-            be = summ["break_even_month"].get(option, {})
-            rows.append({
-                "option": option, "total p50 [USD]": tot["p50"], "p5": tot["p5"], "p95": tot["p95"],
-                "USD per 1M tokens (p50)": summ["usd_per_mtok"].get(option, {}).get("p50"),
-                "P(cheaper than API)": summ["p_cheaper_than_api"].get(option),
-                "break-even month (p50)": be.get("p50"), "P(breaks even)": be.get("share_defined"),
-            })
-        return pd.DataFrame(rows)
-
     def html_build_vs_buy(self) -> Any:
         """Build versus buy: cumulative cost curves with bands, break-even and the fleet."""
         if self.tco is None:
             return _html("<h2>Build versus buy</h2><p>This use case has no self-hosting option to compare "
                          "(add an infrastructure.self_hosting section to price one).</p>")
-        import altair as alt
-
-        rows = []
-        for option in self.tco.options:
-            bands = self.tco.bands(option, "cumulative")
-            for m in range(len(bands["p50"])):
-                rows.append({"month": m + 1, "option": option, "p5": bands["p5"][m], "p50": bands["p50"][m], "p95": bands["p95"][m]})
-        base = alt.Chart(pd.DataFrame(rows), title="Cumulative cost [USD, p50 with 90% band]").encode(
-            x=alt.X("month:Q"), color=alt.Color("option:N", title=None))
-        chart = alt.layer(base.mark_area(opacity=0.15).encode(y=alt.Y("p5:Q", title="USD", axis=alt.Axis(format="$,.0f")), y2="p95:Q"),
-                          base.mark_line().encode(y="p50:Q")).properties(width=560, height=240)
-        summ = self.tco.summary()
-        fleet = summ["fleet"]
-        gpus = fleet["gpus_at_horizon_end"]
-        facts = [
-            f"Fleet: {fleet['model']} on {fleet['gpu']} ({fleet['engine']}, {fleet['tier']} tier), "
-            f"{gpus['p50']:.0f} GPUs at the end of the horizon (90% band {gpus['p5']:.0f}–{gpus['p95']:.0f})",
-            f"Break-even volume: {format_value(summ['break_even_volume_tokens_per_month']['p50'], '')} tokens/month "
-            f"against {format_value(summ['movable_tokens_per_month_at_horizon_end']['p50'], '')} movable at the end of the horizon (p50)",
-            f"Build-vs-buy review triggered in {summ['p_review_triggered']:.0%} of trials "
-            f"(annual model spend ≥ {format_value(summ['review_threshold_usd_per_year'], 'USD')} USD)",
-        ]
-        fmt = {"total p50 [USD]": "USD", "p5": "USD", "p95": "USD", "USD per 1M tokens (p50)": "USD",
-               "P(cheaper than API)": "fraction", "break-even month (p50)": "", "P(breaks even)": "fraction"}
-        return _html("<h2>Build versus buy</h2>" + charts.chart_html(chart) + table_html(self.tco_frame(), fmt)
-                     + "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in facts) + "</ul>")
+        return _html("<h2>Build versus buy</h2>" + tco_section_html(self.tco))
 
     def html_gate(self) -> Any:
         if self.gate is None:
@@ -327,6 +288,71 @@ class BusinessCase:
         s = self.stamp()
         text = " · ".join(f"{k}: {v}" for k, v in s.items())
         return _html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
+
+
+def tco_frame(tco: Any) -> pd.DataFrame:
+    """API vs self-hosted vs hybrid: totals over the horizon, $/1M tokens, P(cheaper)."""
+    summ = tco.summary()
+    rows = []
+    for option, tot in summ["total_cost_usd"].items():
+        be = summ["break_even_month"].get(option, {})
+        rows.append({
+            "option": option, "total p50 [USD]": tot["p50"], "p5": tot["p5"], "p95": tot["p95"],
+            "USD per 1M tokens (p50)": summ["usd_per_mtok"].get(option, {}).get("p50"),
+            "P(cheaper than API)": summ["p_cheaper_than_api"].get(option),
+            "break-even month (p50)": be.get("p50"), "P(breaks even)": be.get("share_defined"),
+        })
+    return pd.DataFrame(rows)
+
+
+def tco_section_html(tco: Any) -> str:
+    """The build-versus-buy section of a :class:`~finops_model.tco.TcoResult` as HTML."""
+    import altair as alt
+
+    rows = []
+    for option in tco.options:
+        bands = tco.bands(option, "cumulative")
+        for m in range(len(bands["p50"])):
+            rows.append({"month": m + 1, "option": option, "p5": bands["p5"][m], "p50": bands["p50"][m], "p95": bands["p95"][m]})
+    base = alt.Chart(pd.DataFrame(rows), title="Cumulative cost [USD, p50 with 90% band]").encode(
+        x=alt.X("month:Q"), color=alt.Color("option:N", title=None))
+    chart = alt.layer(base.mark_area(opacity=0.15).encode(y=alt.Y("p5:Q", title="USD", axis=alt.Axis(format="$,.0f")), y2="p95:Q"),
+                      base.mark_line().encode(y="p50:Q")).properties(width=560, height=240)
+    summ = tco.summary()
+    fleet = summ["fleet"]
+    gpus = fleet["gpus_at_horizon_end"]
+    facts = [
+        f"Fleet: {fleet['model']} on {fleet['gpu']} ({fleet['engine']}, {fleet['tier']} tier), "
+        f"{gpus['p50']:.0f} GPUs at the end of the horizon (90% band {gpus['p5']:.0f}–{gpus['p95']:.0f})",
+        f"Break-even volume: {format_value(summ['break_even_volume_tokens_per_month']['p50'], '')} tokens/month "
+        f"against {format_value(summ['movable_tokens_per_month_at_horizon_end']['p50'], '')} movable at the end of the horizon (p50)",
+        f"Build-vs-buy review triggered in {summ['p_review_triggered']:.0%} of trials "
+        f"(annual model spend ≥ {format_value(summ['review_threshold_usd_per_year'], 'USD')} USD)",
+    ]
+    fmt = {"total p50 [USD]": "USD", "p5": "USD", "p95": "USD", "USD per 1M tokens (p50)": "USD",
+           "P(cheaper than API)": "fraction", "break-even month (p50)": "", "P(breaks even)": "fraction"}
+    return charts.chart_html(chart) + table_html(tco_frame(tco), fmt) + "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in facts) + "</ul>"
+
+
+def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | None = None, scenarios: tuple[str, ...] = ()) -> Any:
+    """Build versus buy for every use case with a self-hosting option, as one HTML page body."""
+    from .tco import compare
+
+    a = load_assumptions(assumptions_dir or None, tuple(scenarios))
+    parts = [STYLE, "<h1>Build versus buy</h1><p>Self-hosting total cost of ownership against the API, for every use case "
+             "with an infrastructure.self_hosting section: GPUs sized for peak load at the latency target, idle capacity, "
+             "redundancy, power, staff and tooling, with volume growth and API price decline over the horizon.</p>"]
+    found = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for uc_id, uc in a.use_cases.items():
+            if getattr(uc.infrastructure, "self_hosting", None) is None:
+                continue
+            found = True
+            parts.append(f"<h2>{esc(uc.name)} ({esc(uc_id)})</h2>" + tco_section_html(compare(uc, a.catalog, n=trials, seed=seed)))
+    if not found:
+        parts.append("<p>No use case has a self-hosting option yet.</p>")
+    return _html("".join(parts))
 
 
 def build_business_case(

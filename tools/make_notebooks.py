@@ -43,6 +43,35 @@ case.html_title()'''),
         ("code", "case.html_notes()"),
         ("code", "case.html_stamp()"),
     ],
+    "build_vs_buy": [
+        ("md", "# Build versus buy\n\n" + INTRO),
+        ("code", '''trials: int = 2000  # Monte Carlo trials per use case
+seed: int = 0  # random seed: the same seed gives the same numbers
+scenarios: list = []  # scenario overlays from assumptions/scenarios, applied in order
+assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder''', "parameters"),
+        ("code", '''from finops_model.business_case import build_vs_buy_page
+
+build_vs_buy_page(trials, seed, assumptions_dir, tuple(scenarios))'''),
+    ],
+    "portfolio": [
+        ("md", "# AI portfolio, showback and scenario comparison\n\n" + INTRO),
+        ("code", '''scenarios: list = []  # scenarios to compare with baseline (default: every overlay in assumptions/scenarios)
+trials: int = 4000  # Monte Carlo trials per use case
+seed: int = 0  # random seed: trials are aligned across use cases and scenarios
+allocate: str = "spend"  # rule that shares the platform pool: spend | tokens | requests | even
+assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder''', "parameters"),
+        ("code", '''from finops_model.portfolio_page import build_portfolio_page
+
+page = build_portfolio_page(scenarios, trials, seed, allocate, assumptions_dir)
+page.html_summary()'''),
+        ("code", "page.html_scenarios()"),
+        ("code", "page.html_use_cases()"),
+        ("code", "page.html_splits()"),
+        ("code", "page.html_showback()"),
+        ("code", "page.html_budgets()"),
+        ("code", "page.html_decisions()"),
+        ("code", "page.html_stamp()"),
+    ],
 }
 
 
