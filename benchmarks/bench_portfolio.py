@@ -76,13 +76,19 @@ _CHILD = textwrap.dedent("""
     t0 = time.perf_counter()
     ucs, catalog, org, fx = synthetic_use_cases({count})
     build = time.perf_counter() - t0
+    built_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    def cpu():
+        a, b = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return a.ru_utime + a.ru_stime + b.ru_utime + b.ru_stime
+    cpu0 = cpu()
     t0 = time.perf_counter()
     p = rollup({{"synthetic": ucs}}, catalog, org, fx, {trials}, 0, jobs={jobs})
     roll = time.perf_counter() - t0
+    roll_cpu = cpu() - cpu0
     total = float(p.total().mean())
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({{"build_s": build, "rollup_s": roll, "parent_mb": self_kb / 1024, "worker_mb": child_kb / 1024,
+    print(json.dumps({{"build_s": build, "rollup_s": roll, "rollup_cpu_s": roll_cpu, "parent_mb": self_kb / 1024, "built_mb": built_kb / 1024, "worker_mb": child_kb / 1024,
                       "use_cases": len(p.use_cases["synthetic"]), "total_mean": total}}))
 """)
 
@@ -98,12 +104,14 @@ def run(quick: bool = False) -> list[dict]:
     count, trials = (100, 2_000) if quick else (1_000, 10_000)
     m = measure(count, trials)
     label = f"portfolio {count:,} use cases × {trials:,} trials"
-    target = TARGET_SECONDS * (count * trials) / 10_000_000
+    full = not quick  # the target is set for the full size only
     return [
-        row(label, "roll-up (2 local processes)", m["rollup_s"], "s", m["rollup_s"] / target,
-            f"≤ {target:.3g} s", m["rollup_s"] <= target),
+        row(label, "roll-up (2 local processes)", m["rollup_s"], "s", m["rollup_s"] / TARGET_SECONDS if full else None,
+            f"≤ {TARGET_SECONDS:g} s" if full else "", m["rollup_s"] <= TARGET_SECONDS if full else None),
+        row(label, "roll-up CPU time, parent + workers (wall ≥ this ÷ 2 on 2 cores)", m["rollup_cpu_s"], "s"),
         row(label, "building the synthetic use cases", m["build_s"], "s"),
         row(label, "peak memory, parent", m["parent_mb"], "MB"),
+        row(label, "peak memory, parent before the roll-up (use cases built)", m["built_mb"], "MB"),
         row(label, "peak memory, largest worker", m["worker_mb"], "MB"),
     ]
 

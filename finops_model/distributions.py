@@ -36,7 +36,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -162,9 +162,7 @@ class Uncertain:
         about 1 µs a draw; interpolating this table costs a few ns with an error far below
         Monte Carlo noise (``tests/test_distributions.py`` bounds it).
         """
-        grid_u = special.expit(np.linspace(-_TABLE_LOGIT, _TABLE_LOGIT, _TABLE_POINTS))
-        grid_x = np.asarray(self._frozen.ppf(grid_u), dtype=float)
-        return grid_u, grid_x
+        return _quantile_table(self.kind, self.params)
 
     @cached_property
     def _discrete_table(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -278,6 +276,17 @@ class Uncertain:
         if self.kind == "constant":
             return self.p["value"]
         return self.text
+
+
+@lru_cache(maxsize=4096)
+def _quantile_table(kind: str, params: tuple[tuple[str, Any], ...]) -> tuple[np.ndarray, np.ndarray]:
+    """The tabulated quantile function of one distribution, shared by every equal ``Uncertain``
+    (a portfolio of many use cases reuses the same ranges many times)."""
+    frozen = Uncertain(kind, params)._frozen  # type: ignore[arg-type]
+    grid_u = special.expit(np.linspace(-_TABLE_LOGIT, _TABLE_LOGIT, _TABLE_POINTS))
+    grid_x = np.asarray(frozen.ppf(grid_u), dtype=float)
+    grid_x.setflags(write=False)
+    return grid_u, grid_x
 
 
 def _interp_logit_table(u: np.ndarray, grid_x: np.ndarray) -> np.ndarray:
