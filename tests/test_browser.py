@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import TEST_ASSUMPTIONS
 
 from finops_model.render import render
-from conftest import TEST_ASSUMPTIONS
 
 CHROMIUM = os.environ.get("FINOPS_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -6,9 +6,9 @@ import shutil
 
 import pytest
 import yaml
+from conftest import TEST_ASSUMPTIONS
 
 from finops_model.business_case import build_business_case, esc, table_html
-from conftest import TEST_ASSUMPTIONS
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import TEST_ASSUMPTIONS
 from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 
 from finops_model.engine import simulate
 from finops_model.exports import neutralise, portfolio_views, safe_frame, write_csvs, write_xlsx
-from conftest import TEST_ASSUMPTIONS
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])

@@ -8,10 +8,16 @@ import shutil
 
 import pytest
 import yaml
+from conftest import TEST_ASSUMPTIONS
 
 from finops_model import cli
-from finops_model.render import NOTEBOOK_DIR, RenderError, check_parameters, notebook_parameters, render
-from conftest import TEST_ASSUMPTIONS
+from finops_model.render import (
+    NOTEBOOK_DIR,
+    RenderError,
+    check_parameters,
+    notebook_parameters,
+    render,
+)
 
 
 def test_notebook_parameters_business_case_declares_contract():
