@@ -95,3 +95,20 @@ def test_main_render_exits_non_zero_when_a_use_case_fails(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err
     assert "broken: failed" in err and "Traceback" not in err
+
+
+def test_render_portfolio_and_build_vs_buy_pages_on_fixture(tmp_path):
+    report = render(["worked"], (), trials=200, seed=0, out=tmp_path, jobs=1, assumptions_dir=str(TEST_ASSUMPTIONS),
+                    pages=("portfolio", "build_vs_buy"), on_progress=None)
+    assert not report.failures, report.failures
+    folder = report.folder
+    page = (folder / "portfolio.html").read_text()
+    assert "Showback and chargeback" in page and "Production gate" in page
+    assert "self-hosting option" in (folder / "build_vs_buy.html").read_text()
+    from openpyxl import load_workbook
+
+    wb = load_workbook(folder / "portfolio.xlsx")
+    assert wb.sheetnames == ["summary", "by_use_case", "by_layer", "by_scenario", "assumptions"]
+    assert sorted(p.name for p in (folder / "csv").glob("*.csv")) == sorted(f"{s}.csv" for s in wb.sheetnames)
+    index = (folder / "index.html").read_text()
+    assert 'href="portfolio.html"' in index and 'href="portfolio.xlsx"' in index
