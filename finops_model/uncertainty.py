@@ -61,7 +61,7 @@ PERCENTILES: tuple[float, ...] = (5.0, 50.0, 95.0)
 DEFAULT_KEEP: tuple[str, ...] = ("monthly_cost", "run_rate_cost", "monthly_net_value", "npv", "roi", "cost_per_outcome")
 
 #: Default chunk size [trials]; a power of two so Sobol chunks keep their balance.
-DEFAULT_CHUNK = 131_072
+DEFAULT_CHUNK = 32_768
 
 #: Relative accuracy of the quantile sketch [fraction].
 SKETCH_ACCURACY = 0.005

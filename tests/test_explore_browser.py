@@ -151,6 +151,8 @@ def test_explore_notebook_in_jupyterlab_moves_kpis(tmp_path):
                 page.wait_for_function("() => document.querySelectorAll('.finops-explorer .finops-chart svg').length >= 3", timeout=30_000)
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "explore_jupyterlab.png"), full_page=True)
+                page.locator(".finops-explorer .finops-chart").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / "explore_jupyterlab_charts.png"))
             finally:
                 browser.close()
     assert after != before

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from conftest import TEST_ASSUMPTIONS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
-from conftest import TEST_ASSUMPTIONS
 from finops_model import engine
 from finops_model.assumptions import load_assumptions, validate_paths
 from finops_model.cli import main as finops_main
@@ -312,7 +312,7 @@ def test_save_scenario_refuses_bad_names_and_no_changes(root):
     for bad in ("", "Bad Name", "../escape", "a/b"):
         with pytest.raises(FinopsError, match="expected a slug"):
             ex.save_scenario(bad)
-    assert list((root / "scenarios").iterdir()) == []
+    assert list((root / "scenarios").glob("*.yaml")) == []
 
 
 def test_save_button_needs_the_overwrite_box_for_an_existing_file(root):
