@@ -8,13 +8,15 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 JOBS   ?= 2
 ARGS   ?=
+APP_PORT ?= 8866
 
-.PHONY: report test lab lint format bench clean help
+.PHONY: report test lab app lint format bench clean help
 
 help:
 	@echo "make report  - render every business case and the scenario comparison into outputs/"
 	@echo "make test    - run the whole test suite"
 	@echo "make lab     - open JupyterLab in the project's virtual environment"
+	@echo "make app     - serve the interactive explorer with Voila on http://127.0.0.1:$(APP_PORT)/"
 	@echo "make bench   - run the speed and memory benchmarks"
 	@echo "make lint    - ruff"
 
@@ -39,6 +41,10 @@ test: $(VENV)/.installed-test
 
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+app: $(VENV)/.installed
+	@echo "explorer: http://127.0.0.1:$(APP_PORT)/  (Ctrl-C to stop)"
+	$(BIN)/voila notebooks/explore.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
