@@ -30,9 +30,9 @@ from pydantic import ValidationError
 from . import yamlio
 from .assumptions import build_use_case, load_assumptions
 from .errors import AssumptionError
+from .fields import F, Fraction, Frozen, Quantity
 from .levers import STAGE_TITLES, STAGES, load_lever_plans
 from .paths import ASSUMPTIONS_DIR
-from .schema import F, Fraction, Frozen, Quantity
 from .validation import problems_from_validation_error
 from .waterfall import Waterfall, waterfall
 

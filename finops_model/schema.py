@@ -12,66 +12,19 @@ import datetime as _dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from .distributions import FieldKind, SpecError, Uncertain, parse
+from .fields import F, Fraction, Frozen, Quantity, Real, _c
 from .schema_tco import MultiProvider, SelfHosting  # build-versus-buy sections (finops tco)
-
-
-def _validator(kind: FieldKind):
-    def validate(value: Any) -> Uncertain:
-        try:
-            return parse(value, kind)
-        except SpecError as exc:
-            raise PydanticCustomError("uncertain", str(exc)) from None
-
-    return validate
-
-
-def _uncertain_type(kind: FieldKind, description: str) -> Any:
-    return Annotated[
-        Uncertain,
-        PlainValidator(_validator(kind)),
-        PlainSerializer(lambda u: u.to_yaml()),
-        WithJsonSchema({"description": description, "anyOf": [{"type": "number"}, {"type": "string"}, {"type": "object"}]}),
-    ]
-
-
-#: Any real number or distribution.
-Real = _uncertain_type("real", "a number or an uncertain quantity")
-#: A quantity that cannot be negative.
-Quantity = _uncertain_type("nonneg", "a number ≥ 0 or an uncertain quantity that stays ≥ 0")
-#: A fraction in [0, 1].
-Fraction = _uncertain_type("fraction", "a fraction in [0, 1] or an uncertain fraction")
-
-
-def F(unit: str, doc: str, default: Any = ..., **kw: Any) -> Any:
-    """A documented field: ``[unit] doc``. Money units use ``CUR`` for the file's currency."""
-    return Field(default, description=f"[{unit}] {doc}", json_schema_extra={"unit": unit}, **kw)
 
 
 def _iso_text(value: Any) -> Any:
     """Accept a YAML date (``2026-01-01`` unquoted) as ISO text."""
     return value.isoformat() if isinstance(value, _dt.date) else value
-
-
-def _c(x: float) -> Uncertain:
-    return Uncertain.constant(x)
-
-
-class Frozen(BaseModel):
-    """Base of every assumptions object: frozen, unknown fields refused."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
 
 Environment = Literal["production", "staging", "pilot", "development"]

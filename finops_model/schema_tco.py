@@ -3,67 +3,29 @@
 
 Like the rest of the schema (:mod:`finops_model.schema`) every model is frozen, refuses unknown
 fields, every numeric field is an :class:`~finops_model.distributions.Uncertain` and documents
-its unit in brackets; money units ``CUR`` are converted to USD on load. This module depends only
-on :mod:`finops_model.distributions` so that :mod:`finops_model.schema` can import it.
+its unit in brackets; money units ``CUR`` are converted to USD on load. Field types come from
+:mod:`finops_model.fields`, so that :mod:`finops_model.schema` can import this module.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
-from .distributions import FieldKind, SpecError, Uncertain, parse
-
-
-def _validator(kind: FieldKind):
-    def validate(value: Any) -> Uncertain:
-        try:
-            return parse(value, kind)
-        except SpecError as exc:
-            raise PydanticCustomError("uncertain", str(exc)) from None
-
-    return validate
-
-
-def _uncertain_type(kind: FieldKind, description: str) -> Any:
-    return Annotated[
-        Uncertain,
-        PlainValidator(_validator(kind)),
-        PlainSerializer(lambda u: u.to_yaml()),
-        WithJsonSchema({"description": description, "anyOf": [{"type": "number"}, {"type": "string"}, {"type": "object"}]}),
-    ]
-
-
-Quantity = _uncertain_type("nonneg", "a number ≥ 0 or an uncertain quantity that stays ≥ 0")
-Fraction = _uncertain_type("fraction", "a fraction in [0, 1] or an uncertain fraction")
-
-
-def F(unit: str, doc: str, default: Any = ..., **kw: Any) -> Any:
-    """A documented field: ``[unit] doc`` (same convention as :func:`finops_model.schema.F`)."""
-    return Field(default, description=f"[{unit}] {doc}", json_schema_extra={"unit": unit}, **kw)
-
-
-def _c(x: float) -> Uncertain:
-    return Uncertain.constant(x)
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
+from .fields import F, Fraction, Frozen, Quantity, _c
 
 RateTier = Literal["on_demand", "reserved_1y", "reserved_3y", "spot", "owned"]
 
 
-class Slo(_Frozen):
+class Slo(Frozen):
     """The latency target the fleet is sized for (read on the serving curve)."""
 
     itl_ms: Quantity = F("ms", "per-user inter-token latency target (mean)", _c(50))
     ttft_ms: Quantity | None = F("ms", "time-to-first-token target (mean); none: not constrained", None)
 
 
-class Sizing(_Frozen):
+class Sizing(Frozen):
     """How the fleet is sized for peak load."""
 
     peak_to_average: Quantity | None = F("×", "peak hourly load over average (default: volume.peak_to_average)", None)
@@ -84,7 +46,7 @@ class Sizing(_Frozen):
     )
 
 
-class Owned(_Frozen):
+class Owned(Frozen):
     """Owned hardware (tier ``owned``)."""
 
     purchase_price_per_gpu: Quantity | None = F("CUR/GPU", "GPU purchase price (default: the GPU catalog)", None)
@@ -96,7 +58,7 @@ class Owned(_Frozen):
     colocation_per_kw_month: Quantity = F("CUR/kW-month", "hosting or colocation per kW of IT load", _c(150))
 
 
-class Staff(_Frozen):
+class Staff(Frozen):
     """People and tools that run the fleet."""
 
     ops_fte: Quantity = F("FTE", "GPU / inference platform operations staff", _c(1.0))
@@ -109,7 +71,7 @@ class Staff(_Frozen):
     labour_role: str = F("role", "labour rate of evaluation and patching", "ml_engineer")
 
 
-class Maturity(_Frozen):
+class Maturity(Frozen):
     """Operating maturity for open weights: what the team has today, and what acquiring the rest costs."""
 
     gpu_operations: bool = F("flag", "the team already runs GPU serving in production", False)
@@ -120,7 +82,7 @@ class Maturity(_Frozen):
     contractor_premium: Quantity = F("fraction", "extra cost of outside help on the missing capability's staff during the ramp", _c(0.5))
 
 
-class FineTuning(_Frozen):
+class FineTuning(Frozen):
     """Fine-tuning the open model (data preparation, training runs, re-training cadence)."""
 
     runs_per_year: Quantity = F("runs/year", "training runs (re-training cadence)", _c(0))
@@ -130,7 +92,7 @@ class FineTuning(_Frozen):
     role: str = F("role", "labour rate of data preparation", "ml_engineer")
 
 
-class SelfHosting(_Frozen):
+class SelfHosting(Frozen):
     """Serving part of the use case's traffic on an open-weights model on GPUs.
 
     ``infrastructure.deployment: self_hosted`` moves the listed steps' traffic to the fleet;
@@ -160,7 +122,7 @@ class SelfHosting(_Frozen):
     fine_tuning: FineTuning = Field(default_factory=FineTuning)
 
 
-class MultiProvider(_Frozen):
+class MultiProvider(Frozen):
     """A primary provider and a tested fallback on another provider."""
 
     primary: str | None = F("provider", "primary provider (default: the provider of the first step's model)", None)
