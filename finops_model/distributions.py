@@ -895,22 +895,47 @@ def sample(
     if not isinstance(spec, SampleSpec):
         spec = SampleSpec(dict(spec))
     names = spec.uncertain_names
-    own_u = u is None
-    if u is None:
-        u = uniforms(names, n, seed, method)
-    if spec.correlations:
-        cnames, cm = spec.correlation_matrix()
-        keep = [i for i, c in enumerate(cnames) if c in names]  # constants need no copula
-        if len(keep) > 1:
-            cols = [names.index(cnames[i]) for i in keep]
-            correlated = correlate_uniforms(u[:, cols], cm[np.ix_(keep, keep)])
-            if not own_u:
-                u = u.copy()
-            u[:, cols] = correlated
     out: dict[str, np.ndarray | float] = {}
     for name, q in spec.inputs.items():
         if q.is_constant:
             out[name] = q.p["value"] * q.scale
+    correlated: list[str] = []
+    sub = np.eye(0)
+    if spec.correlations:
+        cnames, cm = spec.correlation_matrix()
+        keep = [i for i, c in enumerate(cnames) if c in names]  # constants need no copula
+        if len(keep) > 1:
+            correlated = [cnames[i] for i in keep]
+            sub = cm[np.ix_(keep, keep)]
+    if u is None and method == "mc":
+        # One input at a time: a uniform row, then its quantiles. No (n × d) matrix is held,
+        # so memory stays at the draws themselves; the values equal those of ``uniforms``.
+        if n < 1:
+            raise ValueError(f"expected n ≥ 1 trials, found {n}")
+        streams = input_streams(names, base_entropy(seed))
+        if correlated:
+            block = uniforms(correlated, n, streams={c: streams[c] for c in correlated})
+            block = correlate_uniforms(block, sub)
+            for j, name in enumerate(correlated):
+                out[name] = spec.inputs[name].ppf(block[:, j])
+            del block
+        tiny = np.finfo(float).tiny
+        for name in names:
+            if name in out:
+                continue
+            row = streams[name].random(n)
+            np.maximum(row, tiny, out=row)
+            out[name] = spec.inputs[name].ppf(row)
+        return out
+    own_u = u is None
+    if u is None:
+        u = uniforms(names, n, seed, method)
+    if correlated:
+        cols = [names.index(c) for c in correlated]
+        block = correlate_uniforms(u[:, cols], sub)
+        if not own_u:
+            u = u.copy()
+        u[:, cols] = block
     for j, name in enumerate(names):
         out[name] = spec.inputs[name].ppf(u[:, j])
     return out

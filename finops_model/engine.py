@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -133,14 +134,38 @@ class Result:
     live: NDArray[np.bool_]
     kpis: dict[str, Array]
     cost_by_category: dict[tuple[str, str], Array]
-    monthly_cost: Array
-    monthly_value: Array
     users: Array
     requests_per_user: Array
     steps: dict[str, dict[str, Array]]
     inputs: Mapping[str, Any] = field(repr=False, default_factory=dict)
     seed: Any = None
     method: str = "mc"
+    monthly_parts: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @cached_property
+    def monthly_cost(self) -> Array:
+        """Recurring cost in each month, (n, M) [USD/month] (one-off costs are at month 0).
+
+        Built on first use from the per-trial drivers (most runs never need it, and a million
+        trials × 36 months is 288 MB)."""
+        p = self.monthly_parts
+        cost = self.users * _col(p["cost_per_user_month"])
+        if np.any(p["cost_per_new_user"]):
+            cost += volume.new_users(self.users) * _col(p["cost_per_new_user"])
+        cost += _col(p["fixed_per_month"]) * self.live
+        for ex in p["extras"]:
+            cost += ex(self.users, slice(0, self.n_trials)) if callable(ex) else np.asarray(ex)
+        return cost
+
+    @cached_property
+    def monthly_value(self) -> Array:
+        """Value in each month, (n, M) [USD/month] (built on first use)."""
+        p = self.monthly_parts
+        value = self.users * _col(p["value_per_user_month"])
+        other = p["other_value_per_month"]
+        if np.any(np.asarray(other) != 0):
+            value += _col(other) * self.live
+        return value
 
     @property
     def requests(self) -> Array:
@@ -484,7 +509,7 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
     discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
     m = _monthly(v, uc, n, months_live, live, comps, rpu, a_req, a_user, a_new, a_fixed, one_off,
                  np.asarray(rpu * opr * value_per_outcome, float), discount)
-    users, monthly_cost, monthly_value = m["users"], m["monthly_cost"], m["monthly_value"]
+    users = m["users"]
     sum_users, sum_new = m["sum_users"], m["sum_new"]
     sum_req = sum_users * rpu  # requests = users × requests per user, per trial
     horizon: dict[tuple[str, str], Array] = {}
@@ -511,7 +536,7 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
     with np.errstate(all="ignore"):
         kpis: dict[str, Array] = {
             "monthly_cost": total_cost / live_count,
-            "run_rate_cost": monthly_cost[:, -1].copy(),
+            "run_rate_cost": m["run_rate_cost"],
             "monthly_value": total_value / live_count,
             "monthly_net_value": (total_value - total_cost) / live_count,
             "total_cost": total_cost,
@@ -547,7 +572,15 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
     by_category = {k: _vec(t / live_count, n) for k, t in horizon.items()}
     for layer in LAYERS:
         kpis[f"cost_{layer}"] = sum((t for (lay, _), t in by_category.items() if lay == layer), np.zeros(n))
-    return Result(uc.id, n, months, live, kpis, by_category, monthly_cost, monthly_value, users, np.broadcast_to(np.asarray(rpu, float), (n,)), steps, draws)
+    parts = {
+        "cost_per_user_month": np.broadcast_to(np.asarray(a_req * rpu + a_user, float), (n,)),
+        "cost_per_new_user": a_new, "fixed_per_month": a_fixed,
+        "extras": [c.monthly_extra for c in comps if c.monthly_extra is not None],
+        "value_per_user_month": np.broadcast_to(np.asarray(rpu * opr * value_per_outcome, float), (n,)),
+        "other_value_per_month": v("value.other_value_per_month"),
+    }
+    return Result(uc.id, n, months, live, kpis, by_category, users, np.broadcast_to(np.asarray(rpu, float), (n,)), steps, draws,
+                  monthly_parts=parts)
 
 
 #: Trials per block of the monthly computation: (block × months) arrays stay in cache.
@@ -597,8 +630,7 @@ def _monthly(
     extras = {i: c.monthly_extra for i, c in enumerate(comps) if c.monthly_extra is not None}
     out = {
         "users": np.empty((n, months)),
-        "monthly_cost": np.empty((n, months)),
-        "monthly_value": np.empty((n, months)),
+        "run_rate_cost": np.empty(n),
         "npv": np.empty(n),
         "payback": np.empty(n),
         "extra_sums": {i: np.zeros(n) for i in extras},
@@ -615,8 +647,7 @@ def _monthly(
             users[...] = volume.monthly_users(_take(active, sl), share, _take(growth, sl), months_live)
             users[:, ~live] = 0.0
         new = volume.new_users(users)
-        cost = out["monthly_cost"][sl]
-        np.multiply(users, _col(np.broadcast_to(c_user, (n,))[sl]), out=cost)
+        cost = np.multiply(users, _col(np.broadcast_to(c_user, (n,))[sl]))
         an = a_new[sl]
         if np.any(an):
             cost += new * an[:, None]
@@ -625,8 +656,7 @@ def _monthly(
             blk = ex(users, sl) if callable(ex) else np.asarray(ex)[sl]
             cost += blk
             out["extra_sums"][i][sl] = blk.sum(axis=1)
-        value = out["monthly_value"][sl]
-        np.multiply(users, _col(np.broadcast_to(value_per_user_month, (n,))[sl]), out=value)
+        value = np.multiply(users, _col(np.broadcast_to(value_per_user_month, (n,))[sl]))
         if np.any(np.asarray(other) != 0):
             value += _col(_take(other, sl)) * live
         net = value - cost
@@ -639,6 +669,7 @@ def _monthly(
         out["sum_users"][sl] = users.sum(axis=1)
         out["sum_new"][sl] = new.sum(axis=1)
         out["sum_cost"][sl] = cost.sum(axis=1)
+        out["run_rate_cost"][sl] = cost[:, -1]
         out["sum_value"][sl] = value.sum(axis=1)
     return out
 
