@@ -25,12 +25,19 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip
 
 # Stamps record what is installed; they are rebuilt only when pyproject.toml changes.
+# rfc3987-syntax arrives through jupyter-events' jsonschema[format-nongpl] extra; it only checks
+# the 'iri' format of Jupyter event schemas, and importing it costs 1-2 s in every notebook
+# kernel (python-jsonschema #1392), so it is removed after installing.
+DROP := rfc3987-syntax
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
+	-$(PIP) uninstall --quiet --yes $(DROP)
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e '.[test]'
+	-$(PIP) uninstall --quiet --yes $(DROP)
 	@touch $(VENV)/.installed $@
 
 report: $(VENV)/.installed

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -159,14 +161,24 @@ def offline_script() -> str:
     """The Vega, Vega-Lite and vega-embed bundle plus the code that upgrades chart fragments.
 
     Inline it once per exported page: every ``.finops-chart`` element then becomes an
-    interactive chart, with no network access.
+    interactive chart, with no network access. Bundling takes about 2 s, so the result is kept
+    in the user's cache folder (keyed by the vl-convert and Vega-Lite versions).
     """
     import vl_convert as vlc
 
-    bundle = vlc.javascript_bundle(
-        "window.vegaEmbed = vegaEmbed;",
-        vl_version=_vl_version().lstrip("v").replace("_", "."),
-    )
+    vl = _vl_version().lstrip("v").replace("_", ".")
+    cache = _cache_dir() / f"vega-bundle-{getattr(vlc, '__version__', 'x')}-vl{vl}.js"
+    try:
+        bundle = cache.read_text(encoding="utf-8")
+    except OSError:
+        bundle = vlc.javascript_bundle("window.vegaEmbed = vegaEmbed;", vl_version=vl)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{os.getpid()}")
+            tmp.write_text(bundle, encoding="utf-8")
+            tmp.replace(cache)
+        except OSError:  # a read-only home: recompute next time
+            pass
     upgrade = (
         "document.addEventListener('DOMContentLoaded',function(){"
         "document.querySelectorAll('.finops-chart[data-vega-lite]').forEach(function(el){"
@@ -175,6 +187,12 @@ def offline_script() -> str:
         ".catch(function(e){console.warn('chart kept static',e);});}catch(e){console.warn(e);}});});"
     )
     return bundle.replace("</script", "<\\/script") + "\n" + upgrade
+
+
+def _cache_dir() -> Path:
+    """Where derived, re-creatable files are kept (``$XDG_CACHE_HOME/finops-workbench``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "finops-workbench"
 
 
 def chart_svg(chart: alt.TopLevelMixin) -> str:

@@ -355,6 +355,7 @@ def _infrastructure_components(
         Component("infrastructure", "provisioned throughput and endpoints", fixed_per_month=v(pre + "provisioned_throughput_per_month") + v(pre + "dedicated_endpoints_per_month")),
         Component("infrastructure", "gateway", fixed_per_month=v(pre + "gateway_per_month"), per_request=v(pre + "gateway_per_million_requests") / 1e6),
         Component("infrastructure", "egress", per_request=v(pre + "egress_gb_per_request") * v(pre + "egress_price_per_gb")),
+        Component("infrastructure", "seat licences", per_user_month=v(pre + "seat_licence_per_user_month")),
     ]
     if uc.infrastructure.deployment != "api" or uc.infrastructure.multi_provider is not None:
         # Build-versus-buy seam (finops_model.tco): self-hosted / hybrid serving on a GPU fleet

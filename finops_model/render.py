@@ -141,6 +141,12 @@ def _job(kind: str, name: str, folder: str, kwargs: dict[str, Any]) -> tuple[str
     try:
         if kind == "business_case":
             paths = render_business_case(name, Path(folder), **kwargs)
+        elif kind == "exports":
+            from .assumptions import load_assumptions
+            from .exports import write_portfolio_exports
+
+            a = load_assumptions(kwargs["assumptions_dir"] or None)
+            paths = write_portfolio_exports(a, Path(folder), kwargs["scenarios"], kwargs["trials"], kwargs["seed"])
         else:
             paths = render_page(kind, Path(folder), **kwargs)
         return kind, name, [str(p) for p in paths], None
@@ -231,7 +237,12 @@ def render(
         for page in pages:
             if (NOTEBOOK_DIR / f"{page}.ipynb").exists():
                 declared = notebook_parameters(NOTEBOOK_DIR / f"{page}.ipynb")
-                tasks.append((page, page, str(tmp), {k: v for k, v in page_params.items() if k in declared}))
+                tasks.insert(0, (page, page, str(tmp), {k: v for k, v in page_params.items() if k in declared}))
+        if "portfolio" in pages:  # the workbook and CSVs, computed beside the notebooks
+            tasks.insert(0, ("exports", "portfolio exports", str(tmp), page_params))
+        from .charts import offline_script
+
+        offline_script()  # bundle once (cached on disk) before the workers need it
         total = len(tasks)
         done = 0
         if on_progress:
@@ -252,15 +263,6 @@ def render(
                     _record(report, kind, name, paths, err)
                     if on_progress:
                         on_progress(done, total, name)
-        if "portfolio" in pages:
-            try:
-                from .exports import write_portfolio_exports
-
-                report.written += write_portfolio_exports(a, tmp, scenarios, min(trials, 4000), seed)
-            except FinopsError as exc:
-                report.failures["portfolio exports"] = str(exc)
-            except Exception as exc:
-                report.failures["portfolio exports"] = f"{type(exc).__name__}: {exc}"
         run_stamp = stamp(a, seed, trials, method)
         atomic_write_text(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
         if report.failures:
@@ -273,7 +275,7 @@ def render(
 
 def _record(report: RenderReport, kind: str, name: str, paths: list[str], err: str | None) -> None:
     if err:
-        report.failures[name if kind == "business_case" else f"{kind} page"] = err
+        report.failures[name if kind in ("business_case", "exports") else f"{kind} page"] = err
 
 
 def _index_html(folder: Path, a: Any, ids: list[str], report: RenderReport, run_stamp: dict[str, Any]) -> str:

@@ -229,6 +229,9 @@ class Infrastructure(Frozen):
     gateway_per_million_requests: Quantity = F("CUR/1M requests", "gateway per-request price", _c(0))
     egress_gb_per_request: Quantity = F("GB/request", "data egress per request", _c(0))
     egress_price_per_gb: Quantity = F("CUR/GB", "egress price", _c(0.09))
+    seat_licence_per_user_month: Quantity = F(
+        "CUR/user-month", "per-seat subscription of each active user (e.g. a coding-assistant seat)", _c(0)
+    )
     self_hosting: SelfHosting | None = Field(None, description="open-weights serving on GPUs (self_hosted / hybrid; compared by finops tco)")
     multi_provider: MultiProvider | None = Field(None, description="primary provider with a tested fallback")
 

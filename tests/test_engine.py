@@ -294,3 +294,11 @@ def test_sample_spec_draws_feed_evaluate(worked, test_catalog):
     r = evaluate(worked, draws, test_catalog, 10)
     assert r.kpis["monthly_cost"].shape == (10,)
 
+
+
+def test_evaluate_seat_licences_per_active_user(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["infrastructure"]["seat_licence_per_user_month"] = 19  # e.g. a $19/user-month seat
+    uc = _build(test_assumptions, raw)
+    r = evaluate(uc, _point(uc), test_assumptions.catalog)
+    assert_allclose(r.cost_by_category[("infrastructure", "seat licences")], 100 * 19.0)
