@@ -195,12 +195,18 @@ class Uncertain:
         k, p = self.kind, self.p
         if k == "constant":
             out = np.full_like(u, p["value"])
-        elif k == "lognormal":
-            out = np.exp(p["mu"] + p["sigma"] * special.ndtri(u))
+        elif k == "lognormal":  # in place on one new array: exp(μ + σ Φ⁻¹(u))
+            out = special.ndtri(u)
+            out *= p["sigma"]
+            out += p["mu"]
+            np.exp(out, out=out)
         elif k == "normal" and "low" not in p and "high" not in p:
-            out = p["mean"] + p["sd"] * special.ndtri(u)
+            out = special.ndtri(u)
+            out *= p["sd"]
+            out += p["mean"]
         elif k == "uniform":
-            out = p["low"] + u * (p["high"] - p["low"])
+            out = u * (p["high"] - p["low"])
+            out += p["low"]
         elif k == "discrete":
             values = np.asarray(p["values"], dtype=float)
             cum = np.cumsum(np.asarray(p["weights"], dtype=float))
@@ -221,7 +227,7 @@ class Uncertain:
         else:
             out = np.asarray(self._frozen.ppf(u), dtype=float)
         if self.scale != 1.0:
-            out = out * self.scale
+            out = out * self.scale if out is u else np.multiply(out, self.scale, out=out)
         return out
 
     def quantile(self, q: float) -> float:

@@ -570,7 +570,7 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
             run_rate_model = run_rate_model + np.asarray(c.per_request) * last_requests
     kpis["annual_model_spend"] = run_rate_model * 12.0
     kpis["review_triggered"] = (kpis["annual_model_spend"] >= np.asarray(v("org.build_vs_buy_review_per_year"))).astype(float)
-    by_category = {k: _vec(t / live_count, n) for k, t in horizon.items()}
+    by_category = {k: _per_month(t, live_count, n) for k, t in horizon.items()}
     for layer in LAYERS:
         kpis[f"cost_{layer}"] = sum((t for (lay, _), t in by_category.items() if lay == layer), np.zeros(n))
     parts = {
@@ -592,6 +592,14 @@ def _vec(x: Any, n: int) -> Array:
     """``x`` as a float array of shape (n,), copying only when it is not one already."""
     a = np.asarray(x, dtype=float)
     return a if a.shape == (n,) else np.full(n, a) if a.ndim == 0 else np.broadcast_to(a, (n,)).copy()
+
+
+def _per_month(total: Any, live_count: float, n: int) -> Array:
+    """A horizon total as an average per live month (n,), dividing in place when it can."""
+    if isinstance(total, np.ndarray) and total.shape == (n,) and total.dtype == float and total.flags.owndata and total.flags.writeable:
+        total /= live_count
+        return total
+    return _vec(np.asarray(total, float) / live_count, n)
 
 
 def _take(x: Any, sl: slice) -> Any:
