@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -88,6 +89,22 @@ print(json.dumps({"seconds": elapsed, "maxrss_kb": resource.getrusage(resource.R
 """
 
 
+_RATIO_CHILD = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from benchmarks.bench_uncertainty import _richest, numpy_marginals
+from benchmarks.common import median_time
+from finops_model.engine import simulate
+a, uc, spec = _richest()
+n, repeat = int(sys.argv[2]), int(sys.argv[3])
+simulate(uc, a.catalog, 1_000, 0)
+out = {"numpy": median_time(lambda: numpy_marginals(spec, n), repeat)}
+for method in ("mc", "lhs"):
+    out[method] = median_time(lambda m=method: simulate(uc, a.catalog, n, 0, m), repeat)
+print(json.dumps(out))
+"""
+
+
 def run(quick: bool = False) -> list[dict]:
     from finops_model.engine import simulate
     from finops_model.sensitivity import sobol, use_case_model
@@ -115,6 +132,16 @@ def run(quick: bool = False) -> list[dict]:
     for method, target in (("mc", 1.5), ("lhs", 2.5)):
         t = median_time(lambda m=method: simulate(uc, a.catalog, big, 0, m), repeat)
         rows.append(row(BENCH, f"end to end {method}, {big:,} trials ({uc.id})", t, "s", t / t_np, f"≤ {target}× numpy", t / t_np <= target))
+    # The same ratios in a child whose allocator keeps freed memory (glibc MALLOC_* settings):
+    # on this kind of VM a first touch of fresh memory costs ~2 ms/MB, which the default
+    # allocator pays again on every run for arrays it returned to the system.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(16 << 30), "MALLOC_TRIM_THRESHOLD_": str(16 << 30), "MALLOC_TOP_PAD_": str(1 << 30)}
+    proc = subprocess.run([sys.executable, "-c", _RATIO_CHILD, uc.id, str(big), str(repeat)], capture_output=True, text=True, check=True, env=env)
+    kept = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows.append(row(BENCH, "  allocator keeping freed memory: numpy alone", kept["numpy"], "s"))
+    for method, target in (("mc", 1.5), ("lhs", 2.5)):
+        ratio = kept[method] / kept["numpy"]
+        rows.append(row(BENCH, f"  allocator keeping freed memory: end to end {method}", kept[method], "s", ratio, f"≤ {target}× numpy", ratio <= target))
     t = median_time(lambda: simulate(uc, a.catalog, 100_000, 0), 1 if quick else 5)
     rows.append(row(BENCH, f"end to end mc, 100,000 trials ({uc.id})", t, "s", None, "≤ 0.5 s", t <= 0.5))
     n_base = 512 if quick else 4096

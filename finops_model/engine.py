@@ -637,8 +637,14 @@ def _monthly(
     c_user = np.asarray(a_req * rpu + a_user, float)
     other = v("value.other_value_per_month")
     extras = {i: c.monthly_extra for i, c in enumerate(comps) if c.monthly_extra is not None}
+    any_new = bool(np.any(a_new))
+    all_live = bool(live.all())
     out = {
         "users": np.empty((n, months)),
+        "sum_users": np.empty(n),
+        "sum_new": np.empty(n) if any_new else np.zeros(n),
+        "sum_cost": np.empty(n),
+        "sum_value": np.empty(n),
         "run_rate_cost": np.empty(n),
         "npv": np.empty(n),
         "payback": np.empty(n),
@@ -655,12 +661,15 @@ def _monthly(
             share = volume.adoption_share(t, *(_take(p, sl) for p in params))
             users[...] = volume.monthly_users(_take(active, sl), share, _take(growth, sl), months_live)
             users[:, ~live] = 0.0
-        new = volume.new_users(users)
         cost = np.multiply(users, _col(np.broadcast_to(c_user, (n,))[sl]))
         an = a_new[sl]
-        if np.any(an):
+        if any_new:  # new users only matter when something is paid per new user
+            new = volume.new_users(users)
             cost += new * an[:, None]
-        cost += a_fixed[sl][:, None] * live
+            out["sum_new"][sl] = new.sum(axis=1)
+        cost += a_fixed[sl][:, None]
+        if not all_live:
+            cost[:, ~live] -= a_fixed[sl][:, None]
         for i, ex in extras.items():
             blk = ex(users, sl) if callable(ex) else np.asarray(ex)[sl]
             cost += blk
@@ -672,11 +681,7 @@ def _monthly(
         d = discount if d_scalar else discount[sl]
         out["npv"][sl] = finance.npv(net, one_off[sl], d)
         out["payback"][sl] = finance.payback_month(net, one_off[sl], overwrite=True)
-        if start == 0:
-            for key in ("sum_users", "sum_new", "sum_cost", "sum_value"):
-                out[key] = np.empty(n)
         out["sum_users"][sl] = users.sum(axis=1)
-        out["sum_new"][sl] = new.sum(axis=1)
         out["sum_cost"][sl] = cost.sum(axis=1)
         out["run_rate_cost"][sl] = cost[:, -1]
         out["sum_value"][sl] = value.sum(axis=1)

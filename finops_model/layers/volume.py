@@ -83,7 +83,12 @@ def monthly_users(
     months_live : (M,) [months]
     """
     t = np.maximum(np.asarray(months_live, dtype=float), 0.0)
-    growth = (1.0 + _col(growth_per_month)) ** t
+    g = _col(growth_per_month)
+    if np.ndim(g) == 0:
+        growth = (1.0 + g) ** t
+    else:  # (1 + g)^t as exp(t · log1p(g)): one exponential instead of a power per element
+        growth = np.multiply.outer(np.log1p(g[:, 0]), t) if g.ndim == 2 else np.log1p(g) * t
+        np.exp(growth, out=growth)
     return _col(active_users) * adoption * growth
 
 
