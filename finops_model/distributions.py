@@ -876,6 +876,7 @@ def sample(
     method: Method = "mc",
     *,
     u: np.ndarray | None = None,
+    streams: Mapping[str, np.random.Generator] | None = None,
 ) -> dict[str, np.ndarray | float]:
     """Draw ``n`` trials of every uncertain input.
 
@@ -892,6 +893,9 @@ def sample(
     u : (n, d) array, optional
         Pre-drawn uniforms for the uncertain inputs in ``spec.uncertain_names`` order
         (used for chunking and stress tests).
+    streams : mapping name → Generator, optional
+        Per-input streams to continue (Monte Carlo in blocks: successive calls give the same
+        draws as one call); ``seed`` is then ignored.
 
     Returns
     -------
@@ -918,7 +922,8 @@ def sample(
         # so memory stays at the draws themselves; the values equal those of ``uniforms``.
         if n < 1:
             raise ValueError(f"expected n ≥ 1 trials, found {n}")
-        streams = input_streams(names, base_entropy(seed))
+        if streams is None:
+            streams = input_streams(names, base_entropy(seed))
         if correlated:
             block = uniforms(correlated, n, streams={c: streams[c] for c in correlated})
             block = correlate_uniforms(block, sub)

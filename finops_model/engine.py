@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from .assumptions import sample_spec
 from .catalog import ModelPrice
-from .distributions import Method, SampleSpec, sample
+from .distributions import Method, SampleSpec, base_entropy, input_streams, sample
 from .errors import ModelError
 from .layers import finance, hidden, interaction, orchestration, rag, volume
 from .schema import UseCase
@@ -167,6 +167,39 @@ class Result:
             value += _col(other) * self.live
         return value
 
+    @classmethod
+    def concat(cls, parts: list[Result], users: Array | None = None) -> Result:
+        """Join results of consecutive blocks of trials of the same use case.
+
+        ``users`` may be the (n, M) array the blocks already wrote their rows into.
+        """
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+
+        def cat(arrays: list[Any]) -> Any:
+            if all(np.ndim(a) == 0 for a in arrays) and all(np.array_equal(a, arrays[0]) for a in arrays):
+                return arrays[0]
+            return np.concatenate([np.broadcast_to(np.asarray(a, float), (p.n_trials,)) for a, p in zip(arrays, parts, strict=True)])
+
+        n = sum(p.n_trials for p in parts)
+        kpis = {k: cat([p.kpis[k] for p in parts]) for k in first.kpis}
+        by_cat = {k: cat([p.cost_by_category[k] for p in parts]) for k in first.cost_by_category}
+        steps = {s: {k: cat([p.steps[s][k] for p in parts]) for k in first.steps[s]} for s in first.steps}
+        inputs = {k: cat([p.inputs[k] for p in parts]) for k in first.inputs}
+        mp = first.monthly_parts
+        monthly_parts: dict[str, Any] = {k: cat([p.monthly_parts[k] for p in parts]) for k in mp if k != "extras"}
+        bounds = np.cumsum([0] + [p.n_trials for p in parts])
+        monthly_parts["extras"] = [
+            _BlockExtras([(int(bounds[j]), int(bounds[j + 1]), p.monthly_parts["extras"][i]) for j, p in enumerate(parts)])
+            for i in range(len(mp.get("extras", [])))
+        ]
+        if users is None:
+            users = np.concatenate([p.users for p in parts])
+        return cls(first.use_case_id, n, first.months, first.live, kpis, by_cat, users,
+                   np.concatenate([np.broadcast_to(p.requests_per_user, (p.n_trials,)) for p in parts]),
+                   steps, inputs, first.seed, first.method, monthly_parts)
+
     @property
     def requests(self) -> Array:
         """Requests in each month, (n, M) [requests/month] (computed on demand)."""
@@ -177,6 +210,29 @@ class Result:
         out = {layer: np.zeros(self.n_trials) for layer in LAYERS}
         for (layer, _), v in self.cost_by_category.items():
             out[layer] = out[layer] + v
+        return out
+
+
+class _BlockExtras:
+    """The non-linear monthly top-ups of a result joined from blocks of trials.
+
+    Called like a block's own top-up function — ``(users rows, slice of trials)`` — it asks
+    each block for the rows it owns.
+    """
+
+    def __init__(self, blocks: list[tuple[int, int, Any]]):
+        self.blocks = blocks
+
+    def __call__(self, users_rows: Array, sl: slice) -> Array:
+        start, stop, _ = sl.indices(self.blocks[-1][1])
+        out = np.zeros((stop - start, users_rows.shape[1]))
+        for lo, hi, ex in self.blocks:
+            a, b = max(lo, start), min(hi, stop)
+            if a >= b:
+                continue
+            rows = users_rows[a - start:b - start]
+            part = ex(rows, slice(a - lo, b - lo)) if callable(ex) else np.asarray(ex)[a - lo:b - lo]
+            out[a - start:b - start] = part
         return out
 
 
@@ -465,7 +521,7 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     return _evaluate(use_case, _Draws(draws, n), catalog, n)
 
 
-def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
+def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Array | None = None) -> Result:
     draws = v.d
     uc = use_case
     assert uc.org is not None
@@ -509,7 +565,7 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int) -> Result:
         )
     discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
     m = _monthly(v, uc, n, months_live, live, comps, rpu, a_req, a_user, a_new, a_fixed, one_off,
-                 np.asarray(rpu * opr * value_per_outcome, float), discount)
+                 np.asarray(rpu * opr * value_per_outcome, float), discount, users_out)
     users = m["users"]
     sum_users, sum_new = m["sum_users"], m["sum_new"]
     sum_req = sum_users * rpu  # requests = users × requests per user, per trial
@@ -610,7 +666,7 @@ def _take(x: Any, sl: slice) -> Any:
 def _monthly(
     v: _Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
     rpu: Any, a_req: Array, a_user: Array, a_new: Array, a_fixed: Array, one_off: Array,
-    value_per_user_month: Array, discount: Array,
+    value_per_user_month: Array, discount: Array, users_out: Array | None = None,
 ) -> dict[str, Any]:
     """The month-by-month part of the model, in blocks of trials.
 
@@ -640,7 +696,7 @@ def _monthly(
     any_new = bool(np.any(a_new))
     all_live = bool(live.all())
     out = {
-        "users": np.empty((n, months)),
+        "users": np.empty((n, months)) if users_out is None else users_out,
         "sum_users": np.empty(n),
         "sum_new": np.empty(n) if any_new else np.zeros(n),
         "sum_cost": np.empty(n),
@@ -740,8 +796,24 @@ def simulate(
         Same seed, same result (bit for bit).
     method : {"mc", "lhs", "sobol"}
     """
-    draws = sample(evaluation_spec(use_case, catalog), n, seed, method)
-    result = evaluate(use_case, draws, catalog, n)
+    spec = evaluation_spec(use_case, catalog)
+    if method == "mc" and n > SIMULATE_BLOCK:
+        # Sample and evaluate a block of trials at a time (the arrays stay in cache) and join
+        # the blocks: the per-input streams continue, so the result equals one big block.
+        streams = input_streams(spec.uncertain_names, base_entropy(seed))
+        users = np.empty((n, use_case.horizon_months))  # every block writes its rows here
+        parts = []
+        for start in range(0, n, SIMULATE_BLOCK):
+            b = min(SIMULATE_BLOCK, n - start)
+            draws = sample(spec, b, method="mc", streams=streams)
+            parts.append(_evaluate(use_case, _Draws(draws, b), catalog, b, users[start:start + b]))
+        result = Result.concat(parts, users)
+    else:
+        result = evaluate(use_case, sample(spec, n, seed, method), catalog, n)
     result.seed = seed
     result.method = method
     return result
+
+
+#: Trials per block of :func:`simulate` (Monte Carlo): small enough for the cache.
+SIMULATE_BLOCK = 65_536

@@ -302,3 +302,23 @@ def test_evaluate_seat_licences_per_active_user(test_assumptions):
     uc = _build(test_assumptions, raw)
     r = evaluate(uc, _point(uc), test_assumptions.catalog)
     assert_allclose(r.cost_by_category[("infrastructure", "seat licences")], 100 * 19.0)
+
+
+def test_simulate_in_blocks_equals_one_evaluation(monkeypatch):
+    from finops_model import engine
+    from finops_model.assumptions import load_assumptions
+    from finops_model.engine import evaluation_spec
+
+    a = load_assumptions()
+    uc = a.use_cases["knowledge-agent"]  # has a vector-store minimum: a non-linear monthly top-up
+    assert uc.rag is not None and uc.rag.minimum_per_month.median > 0
+    monkeypatch.setattr(engine, "SIMULATE_BLOCK", 1000)
+    blocked = engine.simulate(uc, a.catalog, 2500, 11)
+    whole = evaluate(uc, sample(evaluation_spec(uc, a.catalog), 2500, 11), a.catalog, 2500)
+    for k in whole.kpis:
+        np.testing.assert_array_equal(blocked.kpis[k], whole.kpis[k], err_msg=k)
+    for k in whole.cost_by_category:
+        np.testing.assert_array_equal(blocked.cost_by_category[k], whole.cost_by_category[k], err_msg=str(k))
+    np.testing.assert_array_equal(blocked.monthly_cost, whole.monthly_cost)
+    np.testing.assert_array_equal(blocked.monthly_value, whole.monthly_value)
+    np.testing.assert_array_equal(blocked.requests, whole.requests)
