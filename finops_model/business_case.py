@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import __version__, charts
 from .assumptions import Assumptions, load_assumptions
-from .engine import LAYERS, Result, evaluation_spec, simulate
+from .engine import Result, evaluation_spec, simulate
 from .summary import format_value, summarise
 
 #: Headline KPIs of the executive summary, in order.
@@ -444,9 +444,3 @@ def _attach_tco(case: BusinessCase, trials: int, seed: int) -> None:
     from .tco import compare
 
     case.tco = compare(case.use_case, case.assumptions.catalog, n=min(trials, 2000), seed=seed)
-
-
-def layers_frame(result: Result) -> pd.DataFrame:
-    """Mean monthly cost by layer [USD/month] (one row per layer)."""
-    by_layer = result.cost_by_layer()
-    return pd.DataFrame([{"layer": layer, "cost_usd_per_month": float(np.mean(by_layer[layer]))} for layer in LAYERS])
