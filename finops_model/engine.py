@@ -287,6 +287,9 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
         if s.agent_loop is not None:
             iterations = orchestration.capped_iterations(v(pre + "agent_loop.iterations"), s.agent_loop.max_iterations)
             tool_calls = v(pre + "agent_loop.tool_calls_per_iteration")
+            cap = s.agent_loop.max_tool_calls_per_task
+            if cap is not None:  # the cap spread over the iterations of the task
+                tool_calls = orchestration.capped_tool_calls(tool_calls, iterations, cap)
             tool_ctx = orchestration.average_tool_context(iterations, tool_calls, v(pre + "agent_loop.tool_result_tokens"))
             tool_cost = tool_calls * v(pre + "agent_loop.tool_cost_per_call")
         budget = v(pre + "context_budget_tokens", np.inf)
@@ -465,6 +468,8 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
     hr = "hidden.human_review."
     review_role = h.human_review.role or uc.org.hidden_defaults.review_role
     review = hidden.human_review_cost_per_request(v(hr + "share_reviewed"), v(hr + "minutes_per_review"), _rate(v, review_role), over)
+    if h.human_review.per == "outcome":  # reviews follow outcomes, not requests
+        review = review * v("value.outcomes_per_request")
     # enablement
     en = "hidden.enablement."
     training = hidden.labour_cost(v(en + "training_hours_per_user"), _rate(v, h.enablement.user_role), over)

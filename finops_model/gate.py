@@ -207,7 +207,9 @@ def _agent_checks(uc: UseCase) -> list[Check]:
             continue
         out["agent_max_iterations"].append(f"{name}: {loop.max_iterations}")
         hi = loop.tool_calls_per_iteration.support[1]
-        if math.isfinite(hi):
+        if loop.max_tool_calls_per_task is not None:
+            out["agent_max_tool_calls"].append(f"{name}: ≤ {loop.max_tool_calls_per_task:,} per task")
+        elif math.isfinite(hi):
             out["agent_max_tool_calls"].append(f"{name}: ≤ {loop.max_iterations * hi:,.4g} per task")
         else:
             fails["agent_max_tool_calls"].append((

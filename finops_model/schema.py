@@ -135,6 +135,7 @@ class AgentLoop(Frozen):
     tool_calls_per_iteration: Quantity = F("tool calls/iteration", "tools invoked per iteration", _c(0))
     tool_result_tokens: Quantity = F("tokens/tool call", "tool output fed back as input", _c(0))
     tool_cost_per_call: Quantity = F("CUR/tool call", "external API cost of a tool call", _c(0))
+    max_tool_calls_per_task: int | None = F("tool calls/request", "hard cap on tool calls per task (agent limit)", None, ge=0)
     max_tokens_per_task: Quantity | None = F("tokens/request", "token budget per task (agent limit)", None)
     budget_ceiling_per_task: Quantity | None = F("CUR/request", "spend ceiling per task (agent limit)", None)
 
@@ -272,7 +273,8 @@ class Observability(Frozen):
 
 
 class HumanReview(Frozen):
-    share_reviewed: Fraction = F("fraction", "share of outputs a person reviews", _c(0))
+    per: Literal["request", "outcome"] = F("label", "what is reviewed: each request's output, or each outcome", "request")
+    share_reviewed: Fraction = F("fraction", "share of requests (or outcomes, see per) a person reviews", _c(0))
     minutes_per_review: Quantity = F("minutes/review", "time per review", _c(0))
     role: str | None = F("role", "reviewer labour rate (default: org hidden_defaults.review_role)", None)
 

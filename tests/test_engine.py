@@ -322,3 +322,24 @@ def test_simulate_in_blocks_equals_one_evaluation(monkeypatch):
     np.testing.assert_array_equal(blocked.monthly_cost, whole.monthly_cost)
     np.testing.assert_array_equal(blocked.monthly_value, whole.monthly_value)
     np.testing.assert_array_equal(blocked.requests, whole.requests)
+
+
+def test_evaluate_agent_tool_call_cap(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["steps"]["answer"]["agent_loop"] = {"iterations": 4, "max_iterations": 5, "tool_calls_per_iteration": 3,
+                                            "tool_result_tokens": 100, "tool_cost_per_call": 0.01, "max_tool_calls_per_task": 6}
+    raw["steps"]["answer"]["retry"] = {"rate": 0}
+    uc = _build(test_assumptions, raw)
+    r = evaluate(uc, _point(uc), test_assumptions.catalog)
+    # 6 tool calls per task at $0.01 (not 12); tool context 1.5 × 100 × (4 − 1) / 2 = 225 tokens
+    assert_allclose(r.cost_by_category[("application_logic", "tool calls")], 6 * 0.01 * REQUESTS)
+    assert_allclose(r.steps["answer"]["input_tokens_per_call"], 3200 + 225)
+
+
+def test_evaluate_human_review_per_outcome(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["hidden"]["human_review"]["per"] = "outcome"
+    uc = _build(test_assumptions, raw)
+    r = evaluate(uc, _point(uc), test_assumptions.catalog)
+    # reviews follow the 0.5 outcomes per request: half the per-request figure
+    assert_allclose(r.cost_by_category[("hidden", "human review")], 0.5 * EXPECTED[("hidden", "human review")])

@@ -149,3 +149,13 @@ def test_gate_shipped_use_cases_flag_the_known_gaps():
 
 def test_required_tags_cover_the_reference_list():
     assert set(REQUIRED_TAGS) == {"application", "owner", "environment", "cost_center", "use_case", "business_process", "request_type"}
+
+
+def test_gate_agent_tool_call_cap_bounds_unbounded_tool_calls(build):
+    raw = compliant_raw()
+    step = agent_step()
+    step["agent_loop"].update(tool_calls_per_iteration="1 to 3", max_tool_calls_per_task=20)  # lognormal: no upper bound
+    raw["steps"]["plan"] = step
+    r = build(raw)
+    assert r.passed, format_gate([r])
+    assert "≤ 20 per task" in next(c for c in r.checks if c.item == "agent_max_tool_calls").detail

@@ -41,3 +41,8 @@ def test_calls_per_request_parts_sum_to_total(share, fan, it, att):
     c = orchestration.calls_per_request(share, fan, it, att)
     assert_allclose(c["base"] + c["fan_out_and_loop"] + c["retries"], c["total"], rtol=1e-12, atol=1e-12)
     assert_allclose(c["total"], share * fan * it * att)
+
+
+def test_capped_tool_calls_spreads_the_task_cap():
+    # 4 iterations × 3 calls = 12 > cap 6 → 1.5 calls per iteration; under the cap nothing changes
+    assert_allclose(orchestration.capped_tool_calls(np.array([3.0, 1.0]), 4.0, 6), [1.5, 1.0])

@@ -47,6 +47,15 @@ def capped_iterations(iterations: ArrayLike, max_iterations: int) -> Array:
     return np.clip(np.asarray(iterations, dtype=float), 1.0, float(max_iterations))
 
 
+def capped_tool_calls(tool_calls_per_iteration: ArrayLike, iterations: ArrayLike, max_tool_calls: float) -> Array:
+    """Tool calls per iteration once a task's total is capped [tool calls/iteration].
+
+    ``min(c, max / I)``: a task of I iterations makes at most ``max`` tool calls in all.
+    """
+    i = np.maximum(np.asarray(iterations, dtype=float), 1.0)
+    return np.minimum(np.asarray(tool_calls_per_iteration, dtype=float), float(max_tool_calls) / i)
+
+
 def average_tool_context(iterations: ArrayLike, tool_calls_per_iteration: ArrayLike, tool_result_tokens: ArrayLike) -> Array:
     """Average tool-result tokens carried into an agent iteration [tokens/call].
 
