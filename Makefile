@@ -46,10 +46,17 @@ report: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(ARGS)
 
-lab: $(VENV)/.installed
+# JupyterLab settings of the project: never fetch news or check for updates (works offline).
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_SETTINGS): tools/jupyterlab/overrides.json | $(BIN)/python
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+lab: $(VENV)/.installed $(LAB_SETTINGS)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
-app: $(VENV)/.installed
+app: $(VENV)/.installed $(LAB_SETTINGS)
 	@echo "explorer: http://127.0.0.1:$(APP_PORT)/  (Ctrl-C to stop)"
 	$(BIN)/voila notebooks/explore.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
 
