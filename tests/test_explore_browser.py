@@ -136,7 +136,8 @@ def test_explore_notebook_in_jupyterlab_moves_kpis(tmp_path):
                     " return !!k && k.connectionStatus === 'connected' && k.status === 'idle'; }",
                     timeout=40_000,
                 )
-                page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+                # start the run without awaiting its promise (it settles only when every cell has run)
+                page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
                 kpi = page.locator(".finops-kpi-monthly_cost").first
                 kpi.wait_for(state="visible", timeout=40_000)
                 before = kpi.inner_text()
