@@ -25,3 +25,14 @@ def test_catalog(test_assumptions):
 @pytest.fixture(scope="session")
 def worked(test_assumptions):
     return test_assumptions.use_cases["worked"]
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A private copy of the test assumptions tree, to break or extend in a test."""
+    import shutil
+
+    dst = tmp_path / "assumptions"
+    shutil.copytree(TEST_ASSUMPTIONS, dst)
+    (dst / "scenarios").mkdir(exist_ok=True)
+    return dst

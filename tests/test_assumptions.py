@@ -8,7 +8,6 @@ Bad inputs are made by copying tests/data/assumptions into tmp_path and breaking
 from __future__ import annotations
 
 import copy
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,15 +39,6 @@ EUR_PER_USD = 0.8
 
 
 # ------------------------------------------------------------------------------ helpers
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    """A private copy of the test assumptions tree."""
-    dst = tmp_path / "assumptions"
-    shutil.copytree(FIXTURE, dst)
-    (dst / "scenarios").mkdir(exist_ok=True)
-    return dst
-
-
 def _worked_raw() -> dict[str, Any]:
     return yaml.safe_load((FIXTURE / "use_cases" / "worked.yaml").read_text(encoding="utf-8"))
 

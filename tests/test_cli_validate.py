@@ -7,7 +7,6 @@ Bad inputs are made by copying tests/data/assumptions into tmp_path and breaking
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -25,14 +24,6 @@ BAD = Path(__file__).parent / "data" / "bad"
 
 
 # ------------------------------------------------------------------------------ helpers
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    dst = tmp_path / "assumptions"
-    shutil.copytree(FIXTURE, dst)
-    (dst / "scenarios").mkdir(exist_ok=True)
-    return dst
-
-
 def _worked_raw() -> dict[str, Any]:
     return yaml.safe_load((FIXTURE / "use_cases" / "worked.yaml").read_text(encoding="utf-8"))
 
