@@ -35,7 +35,7 @@ import hashlib
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Literal
 
@@ -98,7 +98,6 @@ class Uncertain:
     params: tuple[tuple[str, Any], ...]
     text: str = ""
     scale: float = 1.0
-    _cache: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     # ------------------------------------------------------------------ construction helpers
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from . import __version__, charts
 from .business_case import STYLE, _html, esc, table_html
 from .paths import ASSUMPTIONS_DIR
+from .summary import format_value
 
 USD = "USD"
 
@@ -40,9 +42,9 @@ class PortfolioPage:
         cost = totals[(totals["scenario"] == self.reference) & (totals["metric"] == "monthly_cost")].iloc[0]
         value = totals[(totals["scenario"] == self.reference) & (totals["metric"] == "monthly_value")].iloc[0]
         intro = (f"<p>{n_uc} use cases, {p.n_trials:,} trials aligned across use cases and scenarios. "
-                 f"Under <b>{esc(self.reference)}</b> the portfolio costs ${charts_fmt(cost['p50'])}/month "
-                 f"(90% band ${charts_fmt(cost['p5'])} – ${charts_fmt(cost['p95'])}) and produces "
-                 f"${charts_fmt(value['p50'])}/month of value (p50).</p>")
+                 f"Under <b>{esc(self.reference)}</b> the portfolio costs ${_usd(cost['p50'])}/month "
+                 f"(90% band ${_usd(cost['p5'])} – ${_usd(cost['p95'])}) and produces "
+                 f"${_usd(value['p50'])}/month of value (p50).</p>")
         fmt = {c: USD for c in ("mean", "p5", "p50", "p95")}
         return _html(STYLE + "<h1>AI portfolio</h1>" + intro + "<h2>Totals by scenario [USD/month]</h2>" + table_html(totals, fmt))
 
@@ -136,9 +138,7 @@ class PortfolioPage:
         return _html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
 
 
-def charts_fmt(x: float) -> str:
-    from .summary import format_value
-
+def _usd(x: float) -> str:
     return format_value(float(x), USD)
 
 
@@ -161,7 +161,7 @@ def build_portfolio_page(scenarios: list[str] | tuple[str, ...] = (), trials: in
     from .portfolio import load_portfolio, rollup_assumptions
 
     root = assumptions_dir or None
-    base_dir = ASSUMPTIONS_DIR if root is None else __import__("pathlib").Path(root)
+    base_dir = ASSUMPTIONS_DIR if root is None else Path(root)
     available = sorted(p.stem for p in (base_dir / "scenarios").glob("*.yaml"))
     reference = "baseline" if "baseline" in available else None
     wanted = list(scenarios) or [s for s in available if s != reference]

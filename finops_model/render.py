@@ -75,6 +75,7 @@ def execute(notebook: str | Path, out_ipynb: Path, parameters: dict[str, Any], t
 
     check_parameters(notebook, parameters)
     out_ipynb.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # kernels inherit it: no debugger warning
     try:
         pm.execute_notebook(
             str(notebook), str(out_ipynb), parameters=parameters, kernel_name="python3",
@@ -322,5 +323,3 @@ def main_render(args: Any) -> int:
         print(f"{name}: failed: {err}", file=sys.stderr)
     return 1 if report.failures else 0
 
-
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger warning in kernels
