@@ -4,9 +4,9 @@ drawing its uncertain inputs alone."""
 from __future__ import annotations
 
 from benchmarks.common import median_time, row
-from finops_model.assumptions import load_assumptions
-from finops_model.distributions import sample
-from finops_model.engine import evaluate, evaluation_spec
+from finops_model.inputs.assumptions import load_assumptions
+from finops_model.inputs.distributions import sample
+from finops_model.model.engine import evaluate, evaluation_spec
 
 
 def richest(assumptions):

@@ -35,7 +35,7 @@ def synthetic_use_cases(count: int, root: Path = FIXTURE) -> tuple[list, object,
     """
     import copy
 
-    from finops_model.assumptions import _read_mapping, build_use_case, load_assumptions
+    from finops_model.inputs.assumptions import _read_mapping, build_use_case, load_assumptions
 
     a = load_assumptions(root)
     base = _read_mapping(root / "use_cases" / "worked.yaml")

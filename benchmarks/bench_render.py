@@ -34,8 +34,8 @@ def _run_empty(args: tuple[str, str]) -> None:
 
 
 def run(quick: bool = False) -> list[dict]:
-    from finops_model.assumptions import load_assumptions
-    from finops_model.render import render
+    from finops_model.inputs.assumptions import load_assumptions
+    from finops_model.reports.render import render
 
     a = load_assumptions()
     ids = list(a.use_cases)[:2] if quick else list(a.use_cases)

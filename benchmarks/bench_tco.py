@@ -4,9 +4,9 @@ the self-hosting plans and the break-even volume search) against one plain evalu
 from __future__ import annotations
 
 from benchmarks.common import median_time, row
-from finops_model.assumptions import load_assumptions
-from finops_model.engine import simulate
-from finops_model.tco import compare
+from finops_model.inputs.assumptions import load_assumptions
+from finops_model.model.engine import simulate
+from finops_model.model.selfhost import compare
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -27,8 +27,8 @@ BENCH = "uncertainty"
 
 
 def _richest():
-    from finops_model.assumptions import load_assumptions
-    from finops_model.uncertainty import model_spec
+    from finops_model.inputs.assumptions import load_assumptions
+    from finops_model.uncertainty.precision import model_spec
 
     a = load_assumptions()
     best = max(a.use_cases.values(), key=lambda uc: len(model_spec(uc, a.catalog).uncertain_names))
@@ -106,8 +106,8 @@ print(json.dumps(out))
 
 
 def run(quick: bool = False) -> list[dict]:
-    from finops_model.engine import simulate
-    from finops_model.sensitivity import sobol, use_case_model
+    from finops_model.model.engine import simulate
+    from finops_model.uncertainty.sensitivity import sobol, use_case_model
 
     a, uc, spec = _richest()
     d = len(spec.uncertain_names)

@@ -13,8 +13,8 @@ import statistics
 import time
 
 from benchmarks.common import row
-from finops_model.distributions import parse
-from finops_model.widgets import Explorer
+from finops_model.explore.widgets import Explorer
+from finops_model.inputs.distributions import parse
 
 TARGET_S = 0.300
 USE_CASE = "support-copilot"

@@ -12,7 +12,7 @@ TEST_ASSUMPTIONS = DATA / "assumptions"
 
 @pytest.fixture(scope="session")
 def test_assumptions():
-    from finops_model.assumptions import load_assumptions
+    from finops_model.inputs.assumptions import load_assumptions
 
     return load_assumptions(TEST_ASSUMPTIONS)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from finops_model.assumptions import build_use_case
+from finops_model.inputs.assumptions import build_use_case
 
 #: One step on test-frontier ($3 / $15 per M tokens, cache read $0.30, write $3.75), 100 users ×
 #: 1,000 requests: 1,200 input + 300 output tokens = $0.0081 per call, $810/month.

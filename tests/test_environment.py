@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from finops_model.paths import PROJECT_ROOT
+from finops_model.util.paths import PROJECT_ROOT
 
 # conda-forge names that differ from PyPI names
 CONDA_NAMES = {"pyyaml": "pyyaml", "salib": "salib"}

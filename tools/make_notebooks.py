@@ -28,7 +28,7 @@ seed: int = 0  # random seed: the same seed gives the same numbers
 method: str = "mc"  # sampling design: mc | lhs | sobol
 assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder
 sensitivity: bool = True  # run the tornado and Sobol analyses''', "parameters"),
-        ("code", '''from finops_model.business_case import build_business_case
+        ("code", '''from finops_model.reports.business_case import build_business_case
 
 case = build_business_case(use_case, scenarios, trials, seed, method, assumptions_dir, sensitivity)
 case.html_title()'''),
@@ -50,7 +50,7 @@ case.html_title()'''),
 seed: int = 0  # random seed: the same seed gives the same numbers
 scenarios: list = []  # scenario overlays from assumptions/scenarios, applied in order
 assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder''', "parameters"),
-        ("code", '''from finops_model.business_case import build_vs_buy_page
+        ("code", '''from finops_model.reports.business_case import build_vs_buy_page
 
 build_vs_buy_page(trials, seed, assumptions_dir, tuple(scenarios))'''),
     ],
@@ -61,7 +61,7 @@ trials: int = 4000  # Monte Carlo trials per use case
 seed: int = 0  # random seed: trials are aligned across use cases and scenarios
 allocate: str = "spend"  # rule that shares the platform pool: spend | tokens | requests | even
 assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder''', "parameters"),
-        ("code", '''from finops_model.portfolio_page import build_portfolio_page
+        ("code", '''from finops_model.reports.portfolio_page import build_portfolio_page
 
 page = build_portfolio_page(scenarios, trials, seed, allocate, assumptions_dir)
 page.html_summary()'''),

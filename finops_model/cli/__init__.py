@@ -1,0 +1,1 @@
+"""The ``finops`` command line: one module per command family, named as the commands are."""

@@ -1,0 +1,1 @@
+"""Decisions: optimisation levers, the savings waterfall, drift, scenario and deployment comparison."""

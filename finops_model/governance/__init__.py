@@ -1,0 +1,1 @@
+"""Governance: portfolio roll-up, allocation (showback/chargeback), budgets, the gate, verdicts, FOCUS."""

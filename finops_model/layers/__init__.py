@@ -1,5 +1,0 @@
-"""Pure, vectorised functions, one module per layer of the cost stack.
-
-Arguments are numpy arrays of trials (shape ``(n,)``) or scalars that broadcast; functions of
-time return ``(n, months)`` arrays. Units are given in brackets in every docstring.
-"""

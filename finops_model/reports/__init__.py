@@ -1,0 +1,1 @@
+"""Reports: charts, the business case and portfolio pages, exports and notebook rendering."""

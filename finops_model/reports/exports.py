@@ -1,0 +1,227 @@
+"""Portfolio and scenario-comparison exports: XLSX (a sheet per view) and CSV.
+
+Views (:func:`portfolio_views`), each a tidy DataFrame:
+
+``summary``       one row per scenario: portfolio monthly cost and value (p5/p50/p95), NPV,
+                  the change against baseline and P(cheaper than baseline), paired trials
+``by_use_case``   one row per scenario × use case: owners, cost center, KPIs
+``by_layer``      one row per scenario × use case × cost layer [USD/month]
+``by_scenario``   one row per use case × scenario with the delta against baseline
+``assumptions``   every input of every use case, as written, with percentiles and source
+
+Safety: every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+is prefixed with ``'`` so that spreadsheet programs never evaluate it (OWASP, CSV injection).
+Numbers are written as numbers with number formats, never as text.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from finops_model.inputs.assumptions import Assumptions, load_assumptions
+from finops_model.model.engine import LAYERS, Result, simulate
+from finops_model.reports.summaries import assumptions_table, atomic_write_text
+
+BASELINE = "baseline"
+_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """Neutralise a text cell against formula injection; other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(_DANGEROUS):
+        return "'" + value
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and column names) are neutralised."""
+    out = df.copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(neutralise).astype(object)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def _pct(x: np.ndarray) -> tuple[float, float, float]:
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return (np.nan, np.nan, np.nan)
+    p5, p50, p95 = np.percentile(x, [5, 50, 95])
+    return float(p5), float(p50), float(p95)
+
+
+def _simulate_all(a: Assumptions, trials: int, seed: int) -> dict[str, Result]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {uc_id: simulate(uc, a.catalog, trials, seed) for uc_id, uc in a.use_cases.items()}
+
+
+def portfolio_views(
+    scenarios: Sequence[str] = (), trials: int = 4000, seed: int = 0, assumptions_dir: str | Path | None = None
+) -> dict[str, pd.DataFrame]:
+    """Simulate every use case under baseline and each scenario (same seed: paired trials).
+
+    Returns
+    -------
+    dict view name → DataFrame (see the module docstring). Money in USD.
+    """
+    names = [BASELINE] + [s for s in scenarios if s != BASELINE]
+    loaded: dict[str, Assumptions] = {}
+    results: dict[str, dict[str, Result]] = {}
+    for name in names:
+        overlay = () if name == BASELINE and not _has_file(assumptions_dir, name) else (name,)
+        a = load_assumptions(assumptions_dir, overlay)
+        loaded[name] = a
+        results[name] = _simulate_all(a, trials, seed)
+    base = results[BASELINE]
+    rows_uc, rows_layer, rows_scen, rows_sum = [], [], [], []
+    for name in names:
+        a = loaded[name]
+        total_cost = sum(r.kpis["monthly_cost"] for r in results[name].values())
+        total_value = sum(r.kpis["monthly_value"] for r in results[name].values())
+        total_npv = sum(r.kpis["npv"] for r in results[name].values())
+        base_cost = sum(r.kpis["monthly_cost"] for r in base.values())
+        c5, c50, c95 = _pct(total_cost)
+        v5, v50, v95 = _pct(total_value)
+        rows_sum.append({
+            "scenario": name, "use_cases": len(results[name]),
+            "monthly_cost_p5": c5, "monthly_cost_p50": c50, "monthly_cost_p95": c95,
+            "monthly_value_p50": v50, "npv_p50": _pct(total_npv)[1],
+            "delta_vs_baseline_p50": _pct(total_cost - base_cost)[1],
+            "p_cheaper_than_baseline": float(np.mean(total_cost < base_cost)) if name != BASELINE else np.nan,
+        })
+        for uc_id, r in results[name].items():
+            uc = a.use_cases[uc_id]
+            k = r.kpis
+            row = {
+                "scenario": name, "use_case": uc_id, "name": uc.name,
+                "business_owner": uc.owners.business_owner or "", "technical_owner": uc.owners.technical_owner or "",
+                "team": uc.owners.team or "", "cost_center": uc.cost_center or "", "environment": uc.environment,
+            }
+            for kpi in ("monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "npv", "roi", "payback_month"):
+                p5, p50, p95 = _pct(k[kpi])
+                row[f"{kpi}_p50"] = p50
+                if kpi == "monthly_cost":
+                    row["monthly_cost_p5"], row["monthly_cost_p95"] = p5, p95
+            row["p_viable"] = float(np.mean(k["viable"]))
+            row["annual_model_spend_p50"] = _pct(k["annual_model_spend"])[1]
+            rows_uc.append(row)
+            for layer, v in r.cost_by_layer().items():
+                rows_layer.append({"scenario": name, "use_case": uc_id, "layer": layer, "monthly_cost_mean": float(np.mean(v))})
+            b = base[uc_id].kpis["monthly_cost"]
+            rows_scen.append({
+                "use_case": uc_id, "scenario": name,
+                "monthly_cost_p5": _pct(k["monthly_cost"])[0], "monthly_cost_p50": _pct(k["monthly_cost"])[1],
+                "monthly_cost_p95": _pct(k["monthly_cost"])[2],
+                "delta_vs_baseline_p50": _pct(k["monthly_cost"] - b)[1],
+                "p_cheaper_than_baseline": float(np.mean(k["monthly_cost"] < b)) if name != BASELINE else np.nan,
+            })
+    assumptions_rows = []
+    a0 = loaded[BASELINE]
+    for uc_id in a0.use_cases:
+        df = assumptions_table(a0, uc_id)
+        df.insert(0, "use_case", uc_id)
+        assumptions_rows.append(df)
+    layer_order = {layer: i for i, layer in enumerate(LAYERS)}
+    by_layer = pd.DataFrame(rows_layer)
+    by_layer = by_layer.sort_values(["scenario", "use_case", "layer"], key=lambda s: s.map(layer_order) if s.name == "layer" else s, kind="stable")
+    return {
+        "summary": pd.DataFrame(rows_sum),
+        "by_use_case": pd.DataFrame(rows_uc),
+        "by_layer": by_layer.reset_index(drop=True),
+        "by_scenario": pd.DataFrame(rows_scen).sort_values(["use_case", "scenario"], kind="stable").reset_index(drop=True),
+        "assumptions": pd.concat(assumptions_rows, ignore_index=True) if assumptions_rows else pd.DataFrame(),
+    }
+
+
+def _has_file(root: str | Path | None, name: str) -> bool:
+    from finops_model.util.paths import ASSUMPTIONS_DIR
+
+    return (Path(root or ASSUMPTIONS_DIR) / "scenarios" / f"{name}.yaml").exists()
+
+
+def _number_format(column: str) -> str:
+    c = column.lower()
+    if c.startswith("p_") or c in ("roi_p50", "share"):
+        return "0.0%"
+    if "month" in c and "payback" in c:
+        return "0.0"
+    if any(k in c for k in ("cost", "value", "npv", "spend", "delta")):
+        return "#,##0.00" if "per_outcome" in c else "#,##0"
+    if c in ("p5", "p50", "p95"):
+        return "#,##0.####"
+    return "General"
+
+
+def write_xlsx(views: dict[str, pd.DataFrame], path: Path) -> Path:
+    """Write the views as an XLSX workbook (a sheet per view), atomically.
+
+    Numbers are stored as numbers with number formats; text cells are neutralised.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, df in views.items():
+        ws = wb.create_sheet(title=name[:31])
+        safe = safe_frame(df)
+        ws.append(list(safe.columns))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        formats = [_number_format(str(c)) for c in df.columns]
+        for row in safe.itertuples(index=False):
+            values = []
+            for v in row:
+                if isinstance(v, float) and not np.isfinite(v):
+                    values.append(None)  # empty cell, never NaN text
+                elif isinstance(v, np.generic):
+                    values.append(v.item())
+                else:
+                    values.append(v)
+            ws.append(values)
+        for j, fmt in enumerate(formats, start=1):
+            letter = get_column_letter(j)
+            if fmt != "General":
+                for cell in ws[letter][1:]:
+                    if isinstance(cell.value, int | float):
+                        cell.number_format = fmt
+            ws.column_dimensions[letter].width = min(max(12, len(str(df.columns[j - 1])) + 2), 48)
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buf.getvalue())
+    tmp.replace(path)
+    return path
+
+
+def write_csvs(views: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
+    """Write each view as ``<folder>/<view>.csv`` (text neutralised), atomically."""
+    out = []
+    for name, df in views.items():
+        path = folder / f"{name}.csv"
+        atomic_write_text(path, safe_frame(df).to_csv(index=False))
+        out.append(path)
+    return out
+
+
+def write_portfolio_exports(a: Assumptions, folder: Path, scenarios: Sequence[str], trials: int, seed: int) -> list[Path]:
+    """The portfolio workbook and CSVs of a render run (baseline plus each scenario)."""
+    views = portfolio_views(scenarios or _default_scenarios(a), trials, seed, a.root)
+    return [write_xlsx(views, folder / "portfolio.xlsx"), *write_csvs(views, folder / "csv")]
+
+
+def _default_scenarios(a: Assumptions) -> list[str]:
+    return sorted(p.stem for p in (a.root / "scenarios").glob("*.yaml") if p.stem != BASELINE)

@@ -1,0 +1,212 @@
+"""Report outputs: run folders written atomically, and the per-use-case summaries.
+
+Each run writes a new folder ``outputs/runs/<UTC timestamp>-<assumptions hash>/``. It is built
+under a temporary name and renamed into place only when complete; ``outputs/latest`` is then
+re-pointed at it (a symlink swapped atomically). An earlier run is never overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from finops_model import __version__
+from finops_model.errors import FinopsError
+from finops_model.inputs.assumptions import Assumptions, iter_uncertain
+from finops_model.model.engine import simulate
+from finops_model.uncertainty.summary import format_table, summarise, summary_json
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+_DIR_MODE = 0o777 & ~_umask()
+
+
+def stamp(assumptions: Assumptions, seed: Any, trials: int, method: str = "mc") -> dict[str, Any]:
+    """The reproducibility stamp of a run: seed, assumptions hash, package version, date."""
+    return {
+        "seed": seed,
+        "trials": trials,
+        "method": method,
+        "assumptions_hash": assumptions.digest,
+        "scenarios": list(assumptions.scenarios),
+        "package_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; reports are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass
+class RunFolder:
+    """A run being written: files go to ``tmp``; ``final`` is set once it is in place."""
+
+    tmp: Path
+    final: Path | None = None
+
+
+@contextlib.contextmanager
+def run_folder(out: Path, label: str) -> Iterator[RunFolder]:
+    """Yield a temporary folder; on success rename it to ``out/runs/<label>`` and point
+    ``out/latest`` at it. On failure the temporary folder is removed and nothing appears."""
+    runs = out / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run = RunFolder(Path(tempfile.mkdtemp(prefix=".incomplete-", dir=runs)))
+    os.chmod(run.tmp, _DIR_MODE)
+    try:
+        yield run
+    except BaseException:
+        shutil.rmtree(run.tmp, ignore_errors=True)
+        raise
+    final = runs / label
+    suffix = 1
+    while final.exists():  # never overwrite an earlier run
+        suffix += 1
+        final = runs / f"{label}-{suffix}"
+    os.rename(run.tmp, final)
+    _point_latest(out, final)
+    run.final = final
+
+
+def _point_latest(out: Path, target: Path) -> None:
+    latest = out / "latest"
+    rel = os.path.relpath(target, out)
+    tmp_link = out / f".latest-{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        tmp_link.unlink()
+    try:
+        os.symlink(rel, tmp_link, target_is_directory=True)
+        os.replace(tmp_link, latest)
+    except OSError:  # file systems without symlinks: a pointer file instead
+        with contextlib.suppress(FileNotFoundError):
+            tmp_link.unlink()
+        atomic_write_text(out / "LATEST", rel + "\n")
+
+
+def assumptions_table(assumptions: Assumptions, use_case_id: str) -> pd.DataFrame:
+    """Every numeric input of a use case with its distribution and source [unit per field]."""
+    uc = assumptions.use_cases[use_case_id]
+    sources = {**(uc.org.sources if uc.org else {}), **uc.sources}
+    rows = []
+    for path, q in iter_uncertain(uc):
+        rows.append({
+            "field": path,
+            "as_written": str(q.to_yaml()),
+            "p5": q.quantile(0.05),
+            "p50": q.median,
+            "p95": q.quantile(0.95),
+            "source": next((s for k, s in sources.items() if path == k or path.startswith(k + ".") or path.endswith("." + k)), ""),
+        })
+    return pd.DataFrame(rows)
+
+
+def cost_stack_table(result: Any) -> pd.DataFrame:
+    """Average monthly cost by layer and category with p5/p50/p95 [USD/month]."""
+    rows = []
+    for (layer, category), v in result.cost_by_category.items():
+        p5, p50, p95 = pd.Series(v).quantile([0.05, 0.5, 0.95])
+        rows.append({"layer": layer, "category": category, "mean": float(v.mean()), "p5": p5, "p50": p50, "p95": p95})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class RunReport:
+    """What a report run produced."""
+
+    folder: Path | None = None
+    written: list[Path] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def progress(i: int, total: int, label: str, stream: Any = None) -> None:
+    """A one-line progress bar on standard error."""
+    stream = stream or sys.stderr
+    width = 24
+    done = int(width * i / max(total, 1))
+    stream.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{total} {label[:40]:<40}")
+    if i == total:
+        stream.write("\n")
+    stream.flush()
+
+
+def write_summaries(
+    assumptions: Assumptions,
+    out: Path,
+    use_cases: Iterable[str] | None = None,
+    trials: int = 10_000,
+    seed: int = 0,
+    method: str = "mc",
+    on_progress: Callable[[int, int, str], None] | None = progress,
+) -> RunReport:
+    """Simulate every use case and write its validated assumptions, KPI summary and cost stack.
+
+    One failing use case does not stop the others: it is recorded in ``failures`` and in
+    ``failures.json`` of the run folder.
+    """
+    ids = list(use_cases) if use_cases is not None else list(assumptions.use_cases)
+    report = RunReport()
+    label = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ") + f"-{assumptions.digest[:8]}"
+    run_stamp = stamp(assumptions, seed, trials, method)
+    portfolio = []
+    with run_folder(out, label) as run:
+        tmp = run.tmp
+        for i, uc_id in enumerate(ids, 1):
+            if on_progress:
+                on_progress(i - 1, len(ids), uc_id)
+            try:
+                uc = assumptions.use_cases[uc_id]
+                result = simulate(uc, assumptions.catalog, trials, seed, method)  # type: ignore[arg-type]
+                folder = tmp / uc_id
+                folder.mkdir()
+                df = summarise(result)
+                atomic_write_text(folder / "summary.csv", df.to_csv(index=False))
+                atomic_write_text(folder / "summary.json", json.dumps({**summary_json(result), "stamp": run_stamp}, indent=2))
+                atomic_write_text(folder / "summary.txt", format_table(df, f"{uc.name} ({uc_id}) — {trials:,} trials, seed {seed}") + "\n")
+                atomic_write_text(folder / "cost_stack.csv", cost_stack_table(result).to_csv(index=False))
+                atomic_write_text(folder / "assumptions.csv", assumptions_table(assumptions, uc_id).to_csv(index=False))
+                atomic_write_text(folder / "assumptions.yaml", yaml.safe_dump(uc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+                row = df.set_index("kpi")
+                portfolio.append({"use_case": uc_id, "name": uc.name, **{f"{k}_p50": row.loc[k, "p50"] for k in ("monthly_cost", "monthly_value", "cost_per_outcome", "npv")}, "p_viable": row.loc["viable", "mean"]})
+            except FinopsError as exc:
+                report.failures[uc_id] = str(exc)
+            except Exception as exc:  # isolate one use case's failure from the others
+                report.failures[uc_id] = f"{type(exc).__name__}: {exc}"
+        if on_progress:
+            on_progress(len(ids), len(ids), "done")
+        atomic_write_text(tmp / "portfolio.csv", pd.DataFrame(portfolio).to_csv(index=False))
+        atomic_write_text(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
+        if report.failures:
+            atomic_write_text(tmp / "failures.json", json.dumps(report.failures, indent=2))
+        report.written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
+    report.folder = run.final
+    return report

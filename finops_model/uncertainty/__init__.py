@@ -1,0 +1,1 @@
+"""Uncertainty analysis: KPI summaries, Monte Carlo precision, stress, sensitivity, goal seek."""

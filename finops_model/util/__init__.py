@@ -1,0 +1,1 @@
+"""Utilities at the bottom of the package: project paths, YAML reading, atomic writing, tables."""

@@ -1,0 +1,267 @@
+"""Tests of finops_model.tco: hardware catalogs, the self-hosting plan, the engine seam, compare."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from numpy.testing import assert_allclose
+
+from finops_model.errors import CatalogError, ModelError
+from finops_model.inputs.assumptions import load_assumptions, replace_path
+from finops_model.model import selfhost as tco
+from finops_model.model.engine import simulate
+from finops_model.util.paths import CATALOG_DIR
+
+DATA = Path(__file__).parents[1] / "data"
+
+
+def _tree(tmp_path: Path, **self_hosting_overrides) -> Path:
+    """The worked tree with the tco test catalogs and a self_hosting section (tests/data/tco)."""
+    root = tmp_path / "assumptions"
+    shutil.copytree(DATA / "assumptions", root)
+    for f in ("gpus.yaml", "serving.yaml"):
+        shutil.copy(DATA / "tco" / f, root / "catalog" / f)
+    uc = yaml.safe_load((root / "use_cases" / "worked.yaml").read_text())
+    section = yaml.safe_load((DATA / "tco" / "self_hosting.yaml").read_text())
+    section["self_hosting"].update(self_hosting_overrides)
+    uc["infrastructure"].update(section)
+    (root / "use_cases" / "worked.yaml").write_text(yaml.safe_dump(uc))
+    return root
+
+
+def _worked(tmp_path: Path, **over):
+    a = load_assumptions(_tree(tmp_path, **over))
+    return a, a.use_case("worked")
+
+
+# --------------------------------------------------------------------------- catalogs
+def test_load_hardware_project_catalogs_cover_the_issue_gpus():
+    hw = tco.load_hardware(CATALOG_DIR)
+    for gpu in ("h100-sxm", "h200-sxm", "a100-80gb", "l40s", "l4", "b200", "mi300x"):
+        g = hw.gpus.gpus[gpu]
+        assert g.purchase_usd is not None and g.tdp_kw.value > 0
+        for tier in ("on_demand", "reserved_1y", "reserved_3y"):
+            assert g.rate(tier) is not None, (gpu, tier)
+    engines = {p.engine for p in hw.serving.points}
+    assert {"nim", "tensorrt-llm", "vllm"} <= engines
+    assert all(p.gpu in hw.gpus.gpus for p in hw.serving.points)
+
+
+def test_load_hardware_serving_curve_reads_nim_table():
+    hw = tco.load_hardware(CATALOG_DIR)
+    c = hw.curve("llama-3.3-70b", "h100-sxm", "nim", 10.0)
+    assert c.gpus_per_replica == 2 and (c.input_tokens, c.output_tokens) == (5000, 500)
+    assert_allclose(c.tokens_per_s_per_gpu[0], 51.67 / 2)
+    assert_allclose(c.prefill_tokens_per_s_per_gpu, 5000 / 0.40677 / 2)
+
+
+def test_load_hardware_rejects_unknown_gpu_and_missing_source(tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    shutil.copy(DATA / "tco" / "gpus.yaml", folder / "gpus.yaml")
+    serving = yaml.safe_load((DATA / "tco" / "serving.yaml").read_text())
+    serving["points"][0]["gpu"] = "test-gpux"
+    (folder / "serving.yaml").write_text(yaml.safe_dump(serving))
+    with pytest.raises(CatalogError) as exc:
+        tco.load_hardware(folder)
+    assert "serving.yaml: points.0.gpu: expected a GPU of gpus.yaml" in str(exc.value) and "did you mean 'test-gpu'" in str(exc.value)
+    del serving["points"][1]["source"]
+    (folder / "serving.yaml").write_text(yaml.safe_dump(serving))
+    with pytest.raises(CatalogError, match=r"serving\.yaml: points\.1\.source: expected a value"):
+        tco.load_hardware(folder)
+
+
+def test_load_hardware_rejects_unknown_tier(tmp_path):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    shutil.copy(DATA / "tco" / "serving.yaml", folder / "serving.yaml")
+    gpus = yaml.safe_load((DATA / "tco" / "gpus.yaml").read_text())
+    gpus["gpus"]["test-gpu"]["rates"][0]["tier"] = "ondemand"
+    (folder / "gpus.yaml").write_text(yaml.safe_dump(gpus))
+    with pytest.raises(CatalogError, match=r"gpus\.test-gpu\.rates\.0\.tier"):
+        tco.load_hardware(folder)
+
+
+# --------------------------------------------------------------------------- plan and engine seam
+def test_self_hosting_plan_worked_sizing_by_hand(tmp_path):
+    a, uc = _worked(tmp_path)
+    r = tco.compare(uc, a.catalog, n=4, seed=0)
+    p = r.plan
+    # tests/data/tco/self_hosting.yaml: decode 538.46, 0.78886 GPU-s/request, 2 GPUs, $2,190/month
+    assert_allclose(p.decode_rate, 1 / (1 / 350 - 0.001))
+    assert_allclose(p.gpu_seconds_per_request, 0.176 + 330 / (1 / (1 / 350 - 0.001)))
+    assert_allclose(p.gpus, 2.0)
+    assert_allclose(p.costs["GPUs"], 2 * 1.5 * 730)
+    assert_allclose(p.costs["licences, networking and storage"], 100.0)
+    assert_allclose(p.one_off, 1000.0)
+    assert_allclose(p.load_gpus, 100_000 / 2_628_000 * 0.78886, rtol=1e-4)
+
+
+def test_infrastructure_components_self_hosted_not_billed_twice(tmp_path):
+    a, uc = _worked(tmp_path)
+    api = simulate(replace_path(uc, "infrastructure.deployment", "api"), a.catalog, n=3, seed=1)
+    own = simulate(replace_path(uc, "infrastructure.deployment", "self_hosted"), a.catalog, n=3, seed=1)
+    answer_api = api.steps["answer"]["calls_per_request"] * api.steps["answer"]["cost_per_call"] * api.requests.sum(axis=1)
+    fleet = (2 * 1.5 * 730 + 100) * 12 + 1000
+    assert_allclose(own.kpis["total_cost"], api.kpis["total_cost"] - answer_api + fleet, rtol=1e-9)
+    # the answer step's API categories are emptied, the guardrail step's stay
+    assert_allclose(own.cost_by_category[("model_interaction", "model calls: answer")], 0.0, atol=1e-9)
+    assert_allclose(own.cost_by_category[("application_logic", "retries")], 0.0, atol=1e-9)
+    assert_allclose(own.cost_by_category[("application_logic", "validation and guardrails")],
+                    api.cost_by_category[("application_logic", "validation and guardrails")])
+    # the review trigger sees the API spend that is left
+    assert np.all(own.kpis["annual_model_spend"] < api.kpis["annual_model_spend"])
+
+
+def test_infrastructure_components_hybrid_credits_its_share_and_waits_for_start(tmp_path):
+    a, uc = _worked(tmp_path, hybrid_share=0.25, start_month=4)
+    api = simulate(replace_path(uc, "infrastructure.deployment", "api"), a.catalog, n=2, seed=0)
+    hyb = simulate(replace_path(uc, "infrastructure.deployment", "hybrid"), a.catalog, n=2, seed=0)
+    per_month = api.steps["answer"]["calls_per_request"][0] * api.steps["answer"]["cost_per_call"][0] * 100_000
+    # months 1–4 all on the API; months 5–12: 75% on the API, fleet of 2 GPUs ($2,190 + $100)
+    expected = api.monthly_cost[0].copy()
+    expected[4:] += -0.25 * per_month + 2290.0
+    assert_allclose(hyb.monthly_cost[0], expected, rtol=1e-9)
+
+
+def test_infrastructure_components_faster_gpu_never_costs_more(tmp_path):
+    a, uc = _worked(tmp_path)
+    slow = tco.compare(uc, a.catalog, n=2, seed=0)
+    fast_uc = replace_path(uc, "infrastructure.self_hosting", uc.infrastructure.self_hosting.model_copy(update={"gpu": "fast-gpu"}))
+    fast = tco.compare(fast_uc, a.catalog, n=2, seed=0)
+    assert np.all(fast.plan.gpus <= slow.plan.gpus)
+    assert np.all(fast.plan.gpu_seconds_per_request < slow.plan.gpu_seconds_per_request)
+
+
+def test_self_hosting_plan_errors_name_the_field(tmp_path):
+    a, uc = _worked(tmp_path, slo={"itl_ms": 5})
+    with pytest.raises(ModelError, match=r"infrastructure\.self_hosting\.slo: expected latency targets .*itl_ms ≥ 10"):
+        tco.compare(uc, a.catalog, n=2)
+    a, uc = _worked(tmp_path / "b", tier="reserved_3y")
+    with pytest.raises(ModelError, match=r"infrastructure\.self_hosting\.tier: expected a tier/provider listed for test-gpu"):
+        tco.compare(uc, a.catalog, n=2)
+    a, uc = _worked(tmp_path / "c", gpu="test-gpuu")
+    with pytest.raises(ModelError, match=r"self_hosting\.gpu: expected a GPU of gpus\.yaml .*did you mean 'test-gpu'"):
+        tco.compare(uc, a.catalog, n=2)
+    a, uc = _worked(tmp_path / "d", engine="maxonly")
+    with pytest.raises(ModelError, match=r"sizing\.prefill_tokens_per_s_per_gpu: expected a prefill rate"):
+        tco.compare(uc, a.catalog, n=2)
+
+
+def test_self_hosting_plan_max_throughput_curve_uses_slo_fraction(tmp_path):
+    a, uc = _worked(tmp_path, engine="maxonly", sizing={"prefill_tokens_per_s_per_gpu": 10000, "slo_throughput_fraction": 0.5, "prefix_cache_hit_rate": 0.5})
+    p = tco.compare(uc, a.catalog, n=2).plan
+    assert p.curve.gpus_per_replica == 2
+    assert_allclose(p.throughput_per_gpu, 4000 / 2 * 0.5)
+    assert_allclose(p.gpus, 4.0)  # 1 replica + N+1 = 2 replicas × 2 GPUs
+
+
+def test_self_hosting_plan_owned_tier_and_maturity(tmp_path):
+    a, uc = _worked(
+        tmp_path, tier="owned", owned={"server_overhead": 0.5, "amortisation_years": 3, "pue": 1.5, "electricity_per_kwh": 0.2, "colocation_per_kw_month": 100},
+        staff={"ops_fte": 1, "on_call_fte": 0.5}, maturity={"gpu_operations": False, "on_call": True, "ml_operations": True,
+                                                          "hiring_cost_per_fte": 20000, "ramp_months": 3, "contractor_premium": 0.5},
+    )
+    p = tco.compare(uc, a.catalog, n=2).plan
+    capex = 24000 * 1.5 / 36
+    assert_allclose(p.costs["GPUs"][0], 2 * capex)
+    assert_allclose(p.costs["power and hosting"][0], 2 * (1.0 * 1.5 * 730 * 0.2 + 100))
+    staff = (1 + 0.5) * 160 * 100
+    premium = 0.5 * 1 * 160 * 100  # outside help on the missing GPU-operations capability
+    assert_allclose(p.costs["operations staff and on-call"][0], [staff + premium] * 3 + [staff] * 9)
+    assert_allclose(p.one_off, 1000 + 20000 * 1)  # migration + hiring the missing FTE
+
+
+def test_multi_provider_failover_and_readiness(tmp_path):
+    root = _tree(tmp_path)
+    models = yaml.safe_load((root / "catalog" / "models.yaml").read_text())
+    models["models"]["other-frontier"] = {"provider": "otherai", "tier": "frontier", "prices": [
+        {"effective_date": "2026-01-01", "source": "test fixture", "input_per_mtok": 2.0, "output_per_mtok": 8.0}]}
+    (root / "catalog" / "models.yaml").write_text(yaml.safe_dump(models))
+    uc_raw = yaml.safe_load((root / "use_cases" / "worked.yaml").read_text())
+    uc_raw["infrastructure"]["multi_provider"] = {"fallback_model": "other-frontier", "failover_share": 0.1, "readiness_hours_per_month": 10}
+    (root / "use_cases" / "worked.yaml").write_text(yaml.safe_dump(uc_raw))
+    uc = load_assumptions(root).use_case("worked")
+    plain = simulate(replace_path(uc, "infrastructure.multi_provider", None), load_assumptions(root).catalog, n=2, seed=0)
+    r = simulate(uc, load_assumptions(root).catalog, n=2, seed=0)
+    fb = (3520 * 2.0 + 330 * 8.0) / 1e6  # answer: cold cache on the fallback
+    fb_check = (1.0 * 500 * 2.0 + 50 * 8.0) / 1e6
+    delta = (fb - plain.steps["answer"]["cost_per_request"][0]) + (fb_check - plain.steps["check"]["cost_per_request"][0])
+    assert_allclose(r.cost_by_category[("infrastructure", "fallback provider: failover traffic")][0], 0.1 * delta * 100_000, rtol=1e-9)
+    assert_allclose(r.cost_by_category[("hidden", "fallback provider: readiness (prompt tuning, evaluation)")][0], 10 * 100.0)
+
+
+# --------------------------------------------------------------------------- comparison
+def test_compare_worked_totals_and_break_even(tmp_path):
+    a, uc = _worked(tmp_path)
+    r = tco.compare(uc, a.catalog, n=3, seed=0)
+    api, own = r.options["api"], r.options["self_hosted"]
+    answer_month = 1.1 * (1600 * 0.3e-6 + 1600 * 3e-6 + 300 * 15e-6) * 100_000
+    assert_allclose(own.total - api.total, (2190 + 100) * 12 + 1000 - 12 * answer_month, rtol=1e-9)
+    assert r.p_cheaper["self_hosted"] == 0.0 and np.all(np.isnan(r.break_even_month["self_hosted"]))
+    # effective $/1M tokens of the movable workload (3,520 + 330 tokens/request)
+    assert_allclose(r.usd_per_mtok["api"], answer_month / (3850 * 100_000) * 1e6)
+    assert_allclose(r.usd_per_mtok["self_hosted"], ((2190 + 100) * 12 + 1000) / (3850 * 100_000 * 12) * 1e6)
+    # break-even volume: API at $/token × V equals 2 GPUs + $100 + $1,000 over 12 months (the fleet
+    # stays at its 2-GPU minimum there)
+    per_token = answer_month / (3850 * 100_000)
+    assert_allclose(r.break_even_volume, (2190 + 100 + 1000 / 12) / per_token, rtol=1e-6)
+    # average utilisation: busy GPU-time over paid GPU-time
+    assert_allclose(r.summary()["fleet"]["average_utilisation"]["p50"], 100_000 / 2_628_000 * 0.78886 / 2, rtol=1e-4)
+
+
+def test_compare_price_decline_lowers_api_and_moves_break_even(tmp_path):
+    a, uc = _worked(tmp_path, api_price_decline_per_year=0.5)
+    flat = tco.compare(_worked(tmp_path / "flat")[1], a.catalog, n=2, seed=0)
+    dec = tco.compare(uc, a.catalog, n=2, seed=0)
+    assert np.all(dec.options["api"].total < flat.options["api"].total)
+    assert_allclose(dec.options["self_hosted"].total - flat.options["self_hosted"].total,
+                    -(flat.options["self_hosted"].monthly - dec.options["self_hosted"].monthly).sum(axis=1))
+
+
+@pytest.fixture(scope="module")
+def coding():
+    a = load_assumptions(use_cases=["coding-assistant"])
+    return a, a.use_case("coding-assistant")
+
+
+def test_compare_coding_assistant_ships_api_and_compares(coding):
+    a, uc = coding
+    assert uc.infrastructure.deployment == "api" and uc.infrastructure.self_hosting is not None
+    r = tco.compare(uc, a.catalog, n=400, seed=3)
+    # break-even month is consistent with the cumulative curves, trial by trial
+    for k in ("self_hosted", "hybrid"):
+        be = r.break_even_month[k]
+        cum, cum_api = r.options[k].cumulative, r.options["api"].cumulative
+        for i in range(r.n_trials):
+            if np.isnan(be[i]):
+                assert np.all(cum[i] > cum_api[i])
+            else:
+                j = int(be[i]) - 1
+                assert cum[i, j] <= cum_api[i, j] and np.all(cum[i, :j] > cum_api[i, :j])
+        assert r.p_cheaper[k] == np.mean(r.options[k].total < r.options["api"].total)
+    # bands are ordered and cumulative curves rise
+    b = r.bands("self_hosted", "cumulative")
+    assert np.all(b["p5"] <= b["p50"]) and np.all(b["p50"] <= b["p95"]) and np.all(np.diff(b["p50"]) >= 0)
+    # the review flag is the engine's
+    api = r.options["api"].result
+    assert_allclose(r.review_triggered, api.kpis["review_triggered"])
+    s = r.summary()
+    assert 0 < s["p_review_triggered"] < 1 and s["fleet"]["gpu"] == "h100-sxm"
+    assert set(r.to_json()["curves"]) == {"api", "self_hosted", "hybrid"}
+
+
+def test_compare_is_reproducible(coding):
+    a, uc = coding
+    r1 = tco.compare(uc, a.catalog, n=100, seed=7)
+    r2 = tco.compare(uc, a.catalog, n=100, seed=7)
+    assert np.array_equal(r1.options["hybrid"].cumulative, r2.options["hybrid"].cumulative)
+
+
+def test_compare_without_section_is_an_error(test_assumptions):
+    with pytest.raises(ModelError, match=r"infrastructure\.self_hosting: expected a self_hosting section"):
+        tco.compare(test_assumptions.use_case("worked"), test_assumptions.catalog, n=2)
