@@ -187,7 +187,7 @@ def _jsonable(x: Any) -> Any:
 def run_portfolio(args: argparse.Namespace) -> int:
     from finops_model.governance.focus import parse_month, write_focus_csv
     from finops_model.governance.portfolio import load_portfolio, rollup_assumptions
-    from finops_model.reports.summaries import stamp
+    from finops_model.util.runs import stamp
 
     loaded = load_portfolio(args.assumptions, args.scenarios or ())
     month = parse_month(args.month) if args.month else None

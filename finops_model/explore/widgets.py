@@ -43,9 +43,7 @@ import asyncio
 import copy
 import datetime as _dt
 import math
-import os
 import re
-import tempfile
 import types
 import typing
 import warnings
@@ -79,6 +77,7 @@ from finops_model.inputs.distributions import (
 from finops_model.inputs.schema import Scenario, UseCase
 from finops_model.model import engine
 from finops_model.uncertainty.summary import format_value, summarise
+from finops_model.util.io import write_atomic
 from finops_model.util.paths import ASSUMPTIONS_DIR
 
 ControlKind = Literal["nonneg", "fraction", "real", "int", "model"]
@@ -923,7 +922,7 @@ class Explorer:
         if self.dropped_correlations:
             header += "# Correlations dropped because an input was set to a fixed value: " + "; ".join(" ~ ".join(c) for c in self.dropped_correlations) + "\n"
         text = header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=10_000)
-        _write_atomic(target, text, overwrite)
+        write_atomic(target, text, overwrite=overwrite)
         self.messages.append(f"saved {target}")
         self._notify("saved")
         return target
@@ -1012,29 +1011,6 @@ def _kpi_value(r: Any) -> str:
     return f"{format_value(r.mean, r.unit)}{unit} (p5 {format_value(r.p5, r.unit)} – p95 {format_value(r.p95, r.unit)})"
 
 
-def _write_atomic(target: Path, text: str, overwrite: bool) -> None:
-    """Write ``text`` to ``target`` through a temporary file in the same folder; without
-    ``overwrite`` the final step fails if the file appeared meanwhile."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # atomic and refuses an existing file
-            except FileExistsError:
-                raise FinopsError(f"{target}: expected a new scenario name, found an existing file; tick 'overwrite' (overwrite=True) to replace it") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-# =========================================================================== the panel
 def _range_text(q: Any, unit: str) -> str:
     if not isinstance(q, Uncertain):
         return ""

@@ -215,8 +215,8 @@ def to_csv_text(rows: list[dict[str, Any]]) -> str:
 def write_focus_csv(path: str | Path, portfolio: Any, rule: str = "spend", scenario: str | None = None,
                     month: _dt.date | None = None, org_name: str = "Organisation") -> Path:
     """Write the showback as a FOCUS CSV, atomically; returns the path."""
-    from finops_model.reports.summaries import atomic_write_text
+    from finops_model.util.io import write_atomic
 
     p = Path(path)
-    atomic_write_text(p, to_csv_text(focus_rows(portfolio, rule, scenario, month, org_name)))
+    write_atomic(p, to_csv_text(focus_rows(portfolio, rule, scenario, month, org_name)))
     return p

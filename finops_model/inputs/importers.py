@@ -34,7 +34,6 @@ import fnmatch
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -47,6 +46,7 @@ from finops_model.errors import AssumptionError, CatalogError, Problem
 from finops_model.inputs.catalog import ModelEntry, catalog_from_data, parse_iso_date
 from finops_model.inputs.validation import problems_from_validation_error
 from finops_model.util import yamlio
+from finops_model.util.io import write_atomic
 
 __all__ = ["PROVIDER_NAMES", "import_litellm", "merge_into_catalog"]
 
@@ -342,23 +342,6 @@ def _entry_date(entry: Mapping[str, Any]) -> _dt.date:
     return parse_iso_date(entry.get("effective_date"))
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def merge_into_catalog(
     catalog_yaml_path: str | os.PathLike[str],
     imported: Mapping[str, Any],
@@ -467,6 +450,6 @@ def merge_into_catalog(
                 f"{out}: expected a new file or overwrite=True, found an existing file with "
                 "different content; not overwritten"
             )
-    _write_atomic(out, text)
+    write_atomic(out, text)
     report["written"] = True
     return report

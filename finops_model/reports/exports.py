@@ -27,7 +27,8 @@ import pandas as pd
 
 from finops_model.inputs.assumptions import Assumptions, load_assumptions
 from finops_model.model.engine import LAYERS, Result, simulate
-from finops_model.reports.summaries import assumptions_table, atomic_write_text
+from finops_model.reports.summaries import assumptions_table
+from finops_model.util.io import write_atomic
 
 BASELINE = "baseline"
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -212,7 +213,7 @@ def write_csvs(views: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
     out = []
     for name, df in views.items():
         path = folder / f"{name}.csv"
-        atomic_write_text(path, safe_frame(df).to_csv(index=False))
+        write_atomic(path, safe_frame(df).to_csv(index=False))
         out.append(path)
     return out
 

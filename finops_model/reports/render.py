@@ -112,9 +112,9 @@ def export_html(ipynb: Path, html_path: Path, title: str) -> Path:
     body = re.sub(r"<title>.*?</title>", f"<title>{_esc(title)}</title>", body, count=1, flags=re.S)
     script = f"<script>{offline_script()}</script>"
     body = body.replace("</head>", script + "\n</head>", 1) if "</head>" in body else script + body
-    from finops_model.reports.summaries import atomic_write_text
+    from finops_model.util.io import write_atomic
 
-    atomic_write_text(html_path, body)
+    write_atomic(html_path, body)
     return html_path
 
 
@@ -219,8 +219,9 @@ def render(
         cases fail, and never half-written.
     """
     from finops_model.inputs.assumptions import load_assumptions
-    from finops_model.reports.summaries import atomic_write_text, run_folder, stamp
+    from finops_model.util.io import write_atomic
     from finops_model.util.paths import OUTPUTS_DIR
+    from finops_model.util.runs import run_folder, stamp
 
     a = load_assumptions(assumptions_dir, tuple(scenarios), use_cases=list(use_cases) if use_cases is not None else None)
     ids = list(use_cases) if use_cases is not None else list(a.use_cases)
@@ -265,10 +266,10 @@ def render(
                     if on_progress:
                         on_progress(done, total, name)
         run_stamp = stamp(a, seed, trials, method)
-        atomic_write_text(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
+        write_atomic(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
         if report.failures:
-            atomic_write_text(tmp / "failures.json", json.dumps(report.failures, indent=2))
-        atomic_write_text(tmp / "index.html", _index_html(tmp, a, ids, report, run_stamp))
+            write_atomic(tmp / "failures.json", json.dumps(report.failures, indent=2))
+        write_atomic(tmp / "index.html", _index_html(tmp, a, ids, report, run_stamp))
         report.written = sorted({p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file()})
     report.folder = run.final
     return report

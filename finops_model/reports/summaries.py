@@ -7,14 +7,10 @@ re-pointed at it (a symlink swapped atomically). An earlier run is never overwri
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,95 +18,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from finops_model import __version__
 from finops_model.errors import FinopsError
 from finops_model.inputs.assumptions import Assumptions, iter_uncertain
 from finops_model.model.engine import simulate
 from finops_model.uncertainty.summary import format_table, summarise, summary_json
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()
-_DIR_MODE = 0o777 & ~_umask()
-
-
-def stamp(assumptions: Assumptions, seed: Any, trials: int, method: str = "mc") -> dict[str, Any]:
-    """The reproducibility stamp of a run: seed, assumptions hash, package version, date."""
-    return {
-        "seed": seed,
-        "trials": trials,
-        "method": method,
-        "assumptions_hash": assumptions.digest,
-        "scenarios": list(assumptions.scenarios),
-        "package_version": __version__,
-        "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes 0600 files; reports are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-@dataclass
-class RunFolder:
-    """A run being written: files go to ``tmp``; ``final`` is set once it is in place."""
-
-    tmp: Path
-    final: Path | None = None
-
-
-@contextlib.contextmanager
-def run_folder(out: Path, label: str) -> Iterator[RunFolder]:
-    """Yield a temporary folder; on success rename it to ``out/runs/<label>`` and point
-    ``out/latest`` at it. On failure the temporary folder is removed and nothing appears."""
-    runs = out / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    run = RunFolder(Path(tempfile.mkdtemp(prefix=".incomplete-", dir=runs)))
-    os.chmod(run.tmp, _DIR_MODE)
-    try:
-        yield run
-    except BaseException:
-        shutil.rmtree(run.tmp, ignore_errors=True)
-        raise
-    final = runs / label
-    suffix = 1
-    while final.exists():  # never overwrite an earlier run
-        suffix += 1
-        final = runs / f"{label}-{suffix}"
-    os.rename(run.tmp, final)
-    _point_latest(out, final)
-    run.final = final
-
-
-def _point_latest(out: Path, target: Path) -> None:
-    latest = out / "latest"
-    rel = os.path.relpath(target, out)
-    tmp_link = out / f".latest-{os.getpid()}"
-    with contextlib.suppress(FileNotFoundError):
-        tmp_link.unlink()
-    try:
-        os.symlink(rel, tmp_link, target_is_directory=True)
-        os.replace(tmp_link, latest)
-    except OSError:  # file systems without symlinks: a pointer file instead
-        with contextlib.suppress(FileNotFoundError):
-            tmp_link.unlink()
-        atomic_write_text(out / "LATEST", rel + "\n")
+from finops_model.util.io import write_atomic
+from finops_model.util.runs import run_folder, stamp
 
 
 def assumptions_table(assumptions: Assumptions, use_case_id: str) -> pd.DataFrame:
@@ -189,12 +102,12 @@ def write_summaries(
                 folder = tmp / uc_id
                 folder.mkdir()
                 df = summarise(result)
-                atomic_write_text(folder / "summary.csv", df.to_csv(index=False))
-                atomic_write_text(folder / "summary.json", json.dumps({**summary_json(result), "stamp": run_stamp}, indent=2))
-                atomic_write_text(folder / "summary.txt", format_table(df, f"{uc.name} ({uc_id}) — {trials:,} trials, seed {seed}") + "\n")
-                atomic_write_text(folder / "cost_stack.csv", cost_stack_table(result).to_csv(index=False))
-                atomic_write_text(folder / "assumptions.csv", assumptions_table(assumptions, uc_id).to_csv(index=False))
-                atomic_write_text(folder / "assumptions.yaml", yaml.safe_dump(uc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
+                write_atomic(folder / "summary.csv", df.to_csv(index=False))
+                write_atomic(folder / "summary.json", json.dumps({**summary_json(result), "stamp": run_stamp}, indent=2))
+                write_atomic(folder / "summary.txt", format_table(df, f"{uc.name} ({uc_id}) — {trials:,} trials, seed {seed}") + "\n")
+                write_atomic(folder / "cost_stack.csv", cost_stack_table(result).to_csv(index=False))
+                write_atomic(folder / "assumptions.csv", assumptions_table(assumptions, uc_id).to_csv(index=False))
+                write_atomic(folder / "assumptions.yaml", yaml.safe_dump(uc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
                 row = df.set_index("kpi")
                 portfolio.append({"use_case": uc_id, "name": uc.name, **{f"{k}_p50": row.loc[k, "p50"] for k in ("monthly_cost", "monthly_value", "cost_per_outcome", "npv")}, "p_viable": row.loc["viable", "mean"]})
             except FinopsError as exc:
@@ -203,10 +116,10 @@ def write_summaries(
                 report.failures[uc_id] = f"{type(exc).__name__}: {exc}"
         if on_progress:
             on_progress(len(ids), len(ids), "done")
-        atomic_write_text(tmp / "portfolio.csv", pd.DataFrame(portfolio).to_csv(index=False))
-        atomic_write_text(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
+        write_atomic(tmp / "portfolio.csv", pd.DataFrame(portfolio).to_csv(index=False))
+        write_atomic(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
         if report.failures:
-            atomic_write_text(tmp / "failures.json", json.dumps(report.failures, indent=2))
+            write_atomic(tmp / "failures.json", json.dumps(report.failures, indent=2))
         report.written = sorted(p.relative_to(tmp) for p in tmp.rglob("*") if p.is_file())
     report.folder = run.final
     return report

@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from finops_model.reports.summaries import atomic_write_text, run_folder
+from finops_model.util.io import write_atomic
+from finops_model.util.runs import run_folder
 
 
 def test_run_folder_renames_into_place_and_points_latest(tmp_path):
@@ -37,7 +38,7 @@ def test_run_folder_failure_leaves_nothing(tmp_path):
 
 def test_atomic_write_text_replaces_whole_file(tmp_path):
     p = tmp_path / "f.txt"
-    atomic_write_text(p, "one")
-    atomic_write_text(p, "two")
+    write_atomic(p, "one")
+    write_atomic(p, "two")
     assert p.read_text() == "two"
     assert [x.name for x in tmp_path.iterdir()] == ["f.txt"]
