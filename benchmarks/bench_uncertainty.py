@@ -81,7 +81,7 @@ uc = a.use_cases[sys.argv[1]]
 t0 = time.perf_counter()
 run = simulate_chunked(uc, a.catalog, int(sys.argv[2]), 0, "mc")
 elapsed = time.perf_counter() - t0
-s = run.summary(["monthly_cost", "npv"])
+s = run.summary(["avg_monthly_cost", "npv"])
 hwm = [int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")]
 print(json.dumps({"seconds": elapsed, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "vmhwm_kb": hwm[0] if hwm else None,

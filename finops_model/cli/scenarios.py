@@ -68,7 +68,7 @@ def _dump(payload: Any) -> None:
 def run_compare(args: argparse.Namespace) -> int:
     from finops_model.decisions.scenarios import compare, format_comparison
     from finops_model.errors import AssumptionError
-    from finops_model.model.engine import KPI_UNITS
+    from finops_model.model.kpis import KPI_UNITS
 
     for k in args.kpi or ():
         if k not in KPI_UNITS:

@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--method", choices=("mc", "lhs", "sobol"), default="mc", help="sampling design (default mc)")
     p.add_argument("--until-precision", type=_percent, metavar="PCT",
                    help="add trials until the means and p95 of --precision-kpis are within ±PCT %% at 95%% confidence")
-    p.add_argument("--precision-kpis", type=_csv, default=["monthly_cost", "npv"], metavar="A,B",
+    p.add_argument("--precision-kpis", type=_csv, default=["avg_monthly_cost", "npv"], metavar="A,B",
                    help="KPIs whose precision --until-precision requires (default monthly_cost,npv)")
     p.add_argument("--max-trials", type=positive_int, default=2_000_000, help="cap on trials for --until-precision (default 2,000,000)")
     p.add_argument("--sensitivity", action="store_true", help="also rank the inputs that drive NPV and monthly cost (Spearman)")
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         from finops_model.uncertainty.sensitivity import result_rank_correlation
 
         sens = result if result is not None else simulate(uc, a.catalog, min(trials, SENSITIVITY_TRIALS), args.seed, args.method)
-        drivers = result_rank_correlation(sens, ("npv", "monthly_cost"))
+        drivers = result_rank_correlation(sens, ("npv", "avg_monthly_cost"))
     if args.json:
         seed = args.seed
         payload = {"use_case": uc.id, "trials": trials, "seed": seed, "method": args.method}
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
               f"{state} after {precision.trials:,} trials (worst ±{worst:.2%})")
     if drivers is not None:
         n = int(drivers["trials"].iloc[0])
-        for kpi in ("npv", "monthly_cost"):
+        for kpi in ("npv", "avg_monthly_cost"):
             d = drivers[(drivers["kpi"] == kpi) & (drivers["rank"] <= 10)]
             print(f"\nwhat drives {kpi} (Spearman rank correlation over {n:,} trials; contribution to variance)")
             width = max(len(s) for s in d["input"])

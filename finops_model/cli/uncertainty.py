@@ -60,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     _common(p)
     p.add_argument("--vary", required=True, metavar="FIELD", help="field path of the input to vary, e.g. value.value_per_outcome")
-    p.add_argument("--target", required=True, metavar="TARGET", help="e.g. \"P(npv>0)>=0.9\" or \"p80(monthly_cost)<=50k\"")
+    p.add_argument("--target", required=True, metavar="TARGET", help="e.g. \"P(npv>0)>=0.9\" or \"p80(avg_monthly_cost)<=50k\"")
     p.add_argument("--low", type=_float, help="lowest value tried (default 0)")
     p.add_argument("--high", type=_float, help="highest value tried (default 10× the input's median, widened until the target flips)")
     p.add_argument("--scale", action="store_true", help="vary a multiplier on the input's draws (keeps its uncertainty) instead of setting it")
@@ -203,7 +203,7 @@ def run_sensitivity(args: argparse.Namespace) -> int:
 
 
 def _sensitivity_table(analysis: str, d: Any, kpi: str) -> str:
-    from finops_model.model.engine import KPI_UNITS
+    from finops_model.model.kpis import KPI_UNITS
 
     unit = KPI_UNITS.get(kpi, "")
     if analysis == "tornado":

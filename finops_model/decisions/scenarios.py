@@ -36,7 +36,7 @@ from finops_model.decisions.levers import (
 from finops_model.errors import AssumptionError, Problem
 from finops_model.inputs.assumptions import load_assumptions
 from finops_model.inputs.distributions import Method
-from finops_model.model.engine import KPI_UNITS
+from finops_model.model.kpis import KPI_UNITS
 
 Array = NDArray[np.float64]
 
@@ -44,13 +44,13 @@ LEVERS_SUFFIX = "+levers"
 
 #: KPIs in the comparison table by default.
 DEFAULT_KPIS: tuple[str, ...] = (
-    "run_rate_cost", "monthly_cost", "monthly_value", "monthly_net_value", "cost_per_outcome",
+    "run_rate_cost", "avg_monthly_cost", "monthly_value", "monthly_net_value", "cost_per_outcome",
     "cost_per_request", "tokens_per_request", "npv", "roi",
 )
 
 #: KPIs that add up across use cases (the ``total`` rows).
 ADDITIVE_KPIS = frozenset({
-    "run_rate_cost", "monthly_cost", "monthly_value", "monthly_net_value", "total_cost", "total_value",
+    "run_rate_cost", "avg_monthly_cost", "monthly_value", "monthly_net_value", "total_cost", "total_value",
     "net_value", "npv", "recurring_cost", "one_off_cost", "annual_model_spend", "requests_per_month",
     "outcomes_per_month",
 })

@@ -39,12 +39,13 @@ from finops_model.decisions.levers import (
 from finops_model.errors import FinopsError
 from finops_model.inputs.distributions import Method
 from finops_model.inputs.schema import UseCase
-from finops_model.model.engine import KPI_UNITS, Result
+from finops_model.model.engine import Result
+from finops_model.model.kpis import KPI_UNITS
 
 Array = NDArray[np.float64]
 
 #: Cost KPIs a waterfall can be drawn on.
-COST_KPIS: tuple[str, ...] = ("run_rate_cost", "monthly_cost", "total_cost", "cost_per_outcome", "cost_per_request")
+COST_KPIS: tuple[str, ...] = ("run_rate_cost", "avg_monthly_cost", "total_cost", "cost_per_outcome", "cost_per_request")
 
 
 def _pct(x: Array) -> dict[str, float]:

@@ -76,6 +76,7 @@ from finops_model.inputs.distributions import (
 )
 from finops_model.inputs.schema import Scenario, UseCase
 from finops_model.model import engine
+from finops_model.model.kpis import KPI_UNITS
 from finops_model.uncertainty.summary import format_value, summarise
 from finops_model.util.io import write_atomic
 from finops_model.util.paths import ASSUMPTIONS_DIR
@@ -116,22 +117,22 @@ OTHER_FIELDS: tuple[tuple[str, str, str], ...] = (
 
 #: KPIs shown in the panel, in order.
 PANEL_KPIS: tuple[str, ...] = (
-    "monthly_cost", "run_rate_cost", "cost_per_outcome", "value_per_outcome", "viable",
+    "avg_monthly_cost", "run_rate_cost", "cost_per_outcome", "value_per_outcome", "viable",
     "monthly_net_value", "npv", "roi", "payback_month", "cost_per_request", "tokens_per_request",
     "calls_per_request", "annual_model_spend",
 )
 
 #: KPIs of the pinned-versus-baseline comparison.
 COMPARE_KPIS: tuple[str, ...] = (
-    "monthly_cost", "cost_per_outcome", "monthly_net_value", "npv", "cost_per_request",
+    "avg_monthly_cost", "cost_per_outcome", "monthly_net_value", "npv", "cost_per_request",
     "tokens_per_request", "annual_model_spend",
 )
 
 #: KPIs a tornado can be drawn for.
-TORNADO_KPIS: tuple[str, ...] = ("monthly_cost", "cost_per_outcome", "monthly_net_value", "npv")
+TORNADO_KPIS: tuple[str, ...] = ("avg_monthly_cost", "cost_per_outcome", "monthly_net_value", "npv")
 
 _LABELS = {
-    "monthly_cost": "Monthly cost", "run_rate_cost": "Run-rate cost (last month)",
+    "avg_monthly_cost": "Average monthly cost (incl. one-off)", "recurring_monthly_cost": "Recurring monthly cost", "run_rate_cost": "Run-rate cost (last month)",
     "cost_per_outcome": "Cost per outcome", "value_per_outcome": "Value per outcome",
     "viable": "Viable (cost < value per outcome)", "monthly_net_value": "Monthly net value",
     "npv": "NPV", "roi": "ROI", "payback_month": "Payback month",
@@ -610,7 +611,7 @@ class Explorer:
         debounce_s: float = 0.15,
         chart_debounce_s: float = 0.6,
         charts: bool = True,
-        tornado_kpi: str = "monthly_cost",
+        tornado_kpi: str = "avg_monthly_cost",
     ):
         if n < 1:
             raise FinopsError(f"expected n ≥ 1 trials, found {n}")
@@ -863,7 +864,7 @@ class Explorer:
             d = p - b
             ok = np.isfinite(d)
             rows.append({
-                "kpi": k, "unit": engine.KPI_UNITS.get(k, ""),
+                "kpi": k, "unit": KPI_UNITS.get(k, ""),
                 "baseline": float(np.nanmean(b)) if np.isfinite(b).any() else math.nan,
                 "pinned": float(np.nanmean(p)) if np.isfinite(p).any() else math.nan,
                 "current": float(np.nanmean(c)) if np.isfinite(c).any() else math.nan,

@@ -4,7 +4,7 @@ becomes likely as adoption grows.
 Budgets live in the assumptions: ``budget.monthly`` (and ``budget.alert_at``) in each use-case
 file, ``cost_center_budgets`` in ``org.yaml`` (org currency, converted to USD here). They are
 compared with the recurring run cost of each calendar month [USD/month] — the engine's
-``Result.monthly_cost``, which carries each use case's declared share of the platform pool and
+``Result.cost_by_month``, which carries each use case's declared share of the platform pool and
 leaves one-off build costs out. A budget may itself be uncertain; it is then compared trial by
 trial.
 """
@@ -144,7 +144,7 @@ def use_case_outlook(uc: UseCase, result: Any, draws: Mapping[str, Any], months:
     monthly : (n, months) array, optional
         The cost path already padded (saves a copy) [USD/month].
     """
-    cost = result.monthly_cost if monthly is None else np.asarray(monthly, dtype=float)
+    cost = result.cost_by_month if monthly is None else np.asarray(monthly, dtype=float)
     if months is not None and months != cost.shape[1]:
         padded = np.zeros((cost.shape[0], months))
         k = min(months, cost.shape[1])

@@ -45,7 +45,8 @@ from finops_model.errors import FinopsError
 from finops_model.inputs.assumptions import Assumptions, load_assumptions, sample_spec
 from finops_model.inputs.distributions import SampleSpec, Uncertain, sample, uniforms
 from finops_model.inputs.schema import Fx, Org, Step, UseCase
-from finops_model.model.engine import LAYERS, Result, evaluate
+from finops_model.model.engine import Result, evaluate
+from finops_model.model.kpis import LAYERS
 from finops_model.uncertainty.summary import summarise_array
 
 Array = NDArray[np.float64]
@@ -72,7 +73,7 @@ ROUTINE_NAME = re.compile(r"classif|extract|format|route|routing|triage|intent|m
 
 #: Per-use-case metrics of the roll-up and their units.
 METRIC_UNITS: dict[str, str] = {
-    "monthly_cost": "USD/month",
+    "avg_monthly_cost": "USD/month",
     "run_cost": "USD/month",
     "direct_run_cost": "USD/month",
     "declared_platform_share": "USD/month",
@@ -189,7 +190,7 @@ class UseCaseRollup:
         Cost lines for showback exports: per model (model calls) and per (layer, category)
         for every other cost, each with ``mean``, ``p5``, ``p95`` [USD/month] and, for model
         lines, ``tokens`` [tokens/month] and ``calls`` [calls/month] means; they sum to
-        ``stats['monthly_cost']['mean']``.
+        ``stats['avg_monthly_cost']['mean']``.
     budget : budgets.BudgetOutlook or None
     decision : decisions.DecisionInputs
     steps : list of StepUsage
@@ -360,13 +361,13 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
     tokens = requests * _arr(k["tokens_per_request"], n)
     declared = _arr(d["hidden.platform.share_of_platform"], n) * _arr(_pool_from_draws(uc, d), n)
     build = layers["build"]
-    run_cost = k["monthly_cost"] - build
+    run_cost = k["avg_monthly_cost"] - build
     direct = run_cost - declared
     usage, per_model = _step_usage(uc, r, catalog, requests)
     model_cost = sum((m["cost"] for m in per_model.values()), np.zeros(n))
 
     metrics: dict[str, Array] = {
-        "monthly_cost": k["monthly_cost"], "run_cost": run_cost, "direct_run_cost": direct,
+        "avg_monthly_cost": k["avg_monthly_cost"], "run_cost": run_cost, "direct_run_cost": direct,
         "declared_platform_share": declared, "build_cost": build,
         "monthly_value": k["monthly_value"], "monthly_net_value": k["monthly_net_value"],
         "run_rate_cost": k["run_rate_cost"], "requests_per_month": requests, "tokens_per_month": tokens,
@@ -400,11 +401,11 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
 
     # calendar-month path, padded to the portfolio horizon
     if r.months == months:
-        monthly = r.monthly_cost  # no copy: the result is not kept
+        monthly = r.cost_by_month  # no copy: the result is not kept
     else:
         monthly = np.zeros((n, months))
         m = min(months, r.months)
-        monthly[:, :m] = r.monthly_cost[:, :m]
+        monthly[:, :m] = r.cost_by_month[:, :m]
 
     groups: dict[tuple[str, str, str], Array] = {}
 
@@ -414,18 +415,18 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
 
     for dim in ATTRIBUTE_DIMENSIONS:
         value = info.value(dim)
-        add(dim, value, "monthly_cost", k["monthly_cost"])
+        add(dim, value, "avg_monthly_cost", k["avg_monthly_cost"])
         add(dim, value, "monthly_value", k["monthly_value"])
     for layer in LAYERS:
-        add("layer", layer, "monthly_cost", layers[layer])
+        add("layer", layer, "avg_monthly_cost", layers[layer])
     for model, mm in per_model.items():
         entry = catalog.entry(model)
         for dim, value in (("model", model), ("provider", entry.provider), ("tier", entry.tier)):
-            add(dim, value, "monthly_cost", mm["cost"])
+            add(dim, value, "avg_monthly_cost", mm["cost"])
             add(dim, value, "calls", mm["calls"])
             add(dim, value, "tokens", mm["tokens"])
     for dim in MODEL_DIMENSIONS:
-        add(dim, NOT_MODEL_CALLS, "monthly_cost", k["monthly_cost"] - model_cost)
+        add(dim, NOT_MODEL_CALLS, "avg_monthly_cost", k["avg_monthly_cost"] - model_cost)
 
     drivers = {
         "direct_run_cost": np.array(direct, dtype=float),
@@ -563,21 +564,21 @@ class Portfolio:
             raise FinopsError(f"portfolio: expected a scenario among {', '.join(self.scenarios)}, found {scenario!r}")
         return scenario
 
-    def total(self, scenario: str | None = None, metric: str = "monthly_cost") -> Array:
+    def total(self, scenario: str | None = None, metric: str = "avg_monthly_cost") -> Array:
         """Portfolio total of ``metric`` per trial [unit of the metric]."""
         sc = self._scenario(scenario)
-        dim = "team" if metric in ("monthly_cost", "monthly_value") else "model"
+        dim = "team" if metric in ("avg_monthly_cost", "monthly_value") else "model"
         parts = [x for (d, _, m), x in self.groups[sc].items() if d == dim and m == metric]
         return np.sum(parts, axis=0) if parts else np.zeros(self.n_trials)
 
-    def split(self, dimension: str, scenario: str | None = None, metric: str = "monthly_cost") -> dict[str, Array]:
+    def split(self, dimension: str, scenario: str | None = None, metric: str = "avg_monthly_cost") -> dict[str, Array]:
         """Per-trial totals of ``metric`` by the values of ``dimension`` (they sum to the total)."""
         if dimension not in DIMENSIONS:
             raise FinopsError(f"portfolio: expected a dimension among {', '.join(DIMENSIONS)}, found {dimension!r}")
         sc = self._scenario(scenario)
         return {v: x for (d, v, m), x in self.groups[sc].items() if d == dimension and m == metric}
 
-    def split_table(self, dimension: str, scenario: str | None = None, metric: str = "monthly_cost") -> pd.DataFrame:
+    def split_table(self, dimension: str, scenario: str | None = None, metric: str = "avg_monthly_cost") -> pd.DataFrame:
         """Summary of a split: mean, p5, p50, p95 and share of the mean total, largest first."""
         parts = self.split(dimension, scenario, metric)
         total = sum(float(x.mean()) for x in parts.values())
@@ -593,15 +594,15 @@ class Portfolio:
         """Portfolio monthly cost, value and net value by scenario [USD/month]."""
         rows = []
         for sc in self.scenarios:
-            for metric in ("monthly_cost", "monthly_value"):
+            for metric in ("avg_monthly_cost", "monthly_value"):
                 s = summarise_array(self.total(sc, metric))
                 rows.append({"scenario": sc, "metric": metric, **{k: s[k] for k in ("mean", "p5", "p50", "p95")}})
-            net = self.total(sc, "monthly_value") - self.total(sc, "monthly_cost")
+            net = self.total(sc, "monthly_value") - self.total(sc, "avg_monthly_cost")
             s = summarise_array(net)
             rows.append({"scenario": sc, "metric": "monthly_net_value", **{k: s[k] for k in ("mean", "p5", "p50", "p95")}})
         return pd.DataFrame(rows)
 
-    def scenario_difference(self, scenario: str, reference: str | None = None, metric: str = "monthly_cost") -> dict[str, Any]:
+    def scenario_difference(self, scenario: str, reference: str | None = None, metric: str = "avg_monthly_cost") -> dict[str, Any]:
         """Paired difference of a portfolio total against a reference scenario (common random numbers)."""
         ref = self._scenario(reference)
         diff = self.total(scenario, metric) - self.total(ref, metric)
@@ -610,7 +611,7 @@ class Portfolio:
 
     def tier_mix(self, scenario: str | None = None) -> pd.DataFrame:
         """Model-call cost and calls by model tier, with shares [USD/month, calls/month, fraction]."""
-        cost = {k: v for k, v in self.split("tier", scenario, "monthly_cost").items() if k != NOT_MODEL_CALLS}
+        cost = {k: v for k, v in self.split("tier", scenario, "avg_monthly_cost").items() if k != NOT_MODEL_CALLS}
         calls = self.split("tier", scenario, "calls")
         tot_cost = sum(float(v.mean()) for v in cost.values())
         tot_calls = sum(float(v.mean()) for v in calls.values())
@@ -642,7 +643,7 @@ class Portfolio:
             i = self.info[uc_id]
             row: dict[str, Any] = {"use_case": uc_id, "team": i.team, "owner": i.owner, "cost_center": i.cost_center,
                                    "environment": i.environment}
-            for metric in ("monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome"):
+            for metric in ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome"):
                 for stat in ("mean", "p5", "p95"):
                     row[f"{metric}_{stat}"] = ru.stats[metric][stat]
             row["p_viable"] = ru.stats["viable"]["mean"]

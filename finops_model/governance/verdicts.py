@@ -100,7 +100,7 @@ def decision_inputs(uc: UseCase, result: Any, draws: Mapping[str, Any], trend_to
     def cost_per_outcome(month: int) -> np.ndarray:
         outcomes = result.requests[:, month] * per_request
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(outcomes > 0, result.monthly_cost[:, month] / outcomes, np.nan)
+            return np.where(outcomes > 0, result.cost_by_month[:, month] / outcomes, np.nan)
 
     if live.size:
         last = cost_per_outcome(live[-1])

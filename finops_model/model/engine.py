@@ -33,11 +33,11 @@ from finops_model.inputs.distributions import (
     sample,
 )
 from finops_model.inputs.schema import UseCase
+from finops_model.model.kpis import LAYERS
 
 Array = NDArray[np.float64]
 
 #: Layers of the cost stack, in report order.
-LAYERS: tuple[str, ...] = ("model_interaction", "application_logic", "rag", "infrastructure", "hidden", "build")
 
 #: Step kinds whose base call is the model interaction itself; other kinds are orchestration.
 PRIMARY_KINDS = frozenset({"generation", "agent", "summarisation"})
@@ -71,40 +71,6 @@ class Component:
     monthly_extra: Any = None
 
 
-#: KPI name → unit. Every KPI in a :class:`Result` is an array of trials in this unit.
-KPI_UNITS: dict[str, str] = {
-    "monthly_cost": "USD/month",
-    "run_rate_cost": "USD/month",
-    "monthly_value": "USD/month",
-    "monthly_net_value": "USD/month",
-    "total_cost": "USD",
-    "recurring_cost": "USD",
-    "one_off_cost": "USD",
-    "total_value": "USD",
-    "net_value": "USD",
-    "roi": "fraction",
-    "npv": "USD",
-    "payback_month": "month",
-    "requests_per_month": "requests/month",
-    "outcomes_per_month": "outcomes/month",
-    "active_users": "users",
-    "calls_per_request": "calls/request",
-    "tokens_per_request": "tokens/request",
-    "input_tokens_per_request": "tokens/request",
-    "output_tokens_per_request": "tokens/request",
-    "cost_per_mtok": "USD/1M tokens",
-    "cost_per_call": "USD/call",
-    "cost_per_request": "USD/request",
-    "cost_per_active_user": "USD/user-month",
-    "cost_per_outcome": "USD/outcome",
-    "value_per_outcome": "USD/outcome",
-    "viable": "fraction",
-    "annual_model_spend": "USD/year",
-    "review_triggered": "fraction",
-    **{f"cost_{layer}": "USD/month" for layer in LAYERS},
-}
-
-
 @dataclass
 class Result:
     """What :func:`evaluate` computes for one use case (pvlib's ``ModelChainResult``).
@@ -121,8 +87,8 @@ class Result:
         Per-trial KPIs, units in :data:`KPI_UNITS`.
     cost_by_category : dict (layer, category) → (n,) [USD/month]
         Average monthly recurring cost over the live months, plus one-off costs spread over
-        them; the categories sum to ``kpis['monthly_cost']``.
-    monthly_cost, monthly_value : (n, M) [USD/month]
+        them; the categories sum to ``kpis['avg_monthly_cost']``.
+    cost_by_month, value_by_month : (n, M) [USD/month]
         Recurring cost and value in each month (one-off costs are at month 0, not here).
     users : (n, M) [users]
         Active users in each month.
@@ -149,7 +115,7 @@ class Result:
     monthly_parts: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @cached_property
-    def monthly_cost(self) -> Array:
+    def cost_by_month(self) -> Array:
         """Recurring cost in each month, (n, M) [USD/month] (one-off costs are at month 0).
 
         Built on first use from the per-trial drivers (most runs never need it, and a million
@@ -164,7 +130,7 @@ class Result:
         return cost
 
     @cached_property
-    def monthly_value(self) -> Array:
+    def value_by_month(self) -> Array:
         """Value in each month, (n, M) [USD/month] (built on first use)."""
         p = self.monthly_parts
         value = self.users * _col(p["value_per_user_month"])
@@ -212,7 +178,7 @@ class Result:
         return self.users * self.requests_per_user[:, None]
 
     def cost_by_layer(self) -> dict[str, Array]:
-        """Average monthly cost by layer [USD/month] (sums to ``monthly_cost``)."""
+        """Average monthly cost by layer [USD/month] (sums to ``kpis['avg_monthly_cost']``)."""
         out = {layer: np.zeros(self.n_trials) for layer in LAYERS}
         for (layer, _), v in self.cost_by_category.items():
             out[layer] = out[layer] + v
@@ -603,7 +569,8 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
     last_requests = users[:, -1] * rpu
     with np.errstate(all="ignore"):
         kpis: dict[str, Array] = {
-            "monthly_cost": total_cost / live_count,
+            "avg_monthly_cost": total_cost / live_count,
+            "recurring_monthly_cost": recurring / live_count,
             "run_rate_cost": m["run_rate_cost"],
             "monthly_value": total_value / live_count,
             "monthly_net_value": (total_value - total_cost) / live_count,

@@ -855,7 +855,7 @@ def compare(
     for option, res in results.items():
         on_api = 1.0 - shares[option][:, None] * plan.active
         api_model = res.requests * (movable_api[:, None] * on_api + other_api[:, None])
-        monthly = res.monthly_cost - api_model * (1.0 - decline)
+        monthly = res.cost_by_month - api_model * (1.0 - decline)
         one_off = np.asarray(res.kpis["one_off_cost"], float)
         cum = one_off[:, None] + np.cumsum(monthly, axis=1)
         p = {"self_hosted": plan, "hybrid": hybrid_plan}.get(option)

@@ -24,7 +24,7 @@ from finops_model.reports import charts
 from finops_model.uncertainty.summary import format_value, summarise
 
 #: Headline KPIs of the executive summary, in order.
-SUMMARY_KPIS = ("monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "roi", "npv", "payback_month")
+SUMMARY_KPIS = ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "roi", "npv", "payback_month")
 
 VERDICT_COLOURS = {"scale": "#1e8449", "optimise": "#b9770e", "redesign": "#a04000", "retire": "#922b21"}
 
@@ -151,7 +151,7 @@ class BusinessCase:
         def card(label: str, value: str, sub: str = "") -> str:
             return f'<div class="finops-kpi"><div class="l">{esc(label)}</div><div class="v">{esc(value)}</div><div class="l">{esc(sub)}</div></div>'
 
-        mc = s.loc["monthly_cost"]
+        mc = s.loc["avg_monthly_cost"]
         cpo = s.loc["cost_per_outcome"]
         vpo = s.loc["value_per_outcome"]
         payback = s.loc["payback_month"]
@@ -178,7 +178,7 @@ class BusinessCase:
     def html_cost_stack(self) -> Any:
         """Cost stack by layer and category, with the chart."""
         rows = []
-        total = float(np.mean(self.result.kpis["monthly_cost"]))
+        total = float(np.mean(self.result.kpis["avg_monthly_cost"]))
         for (layer, cat), v in self.result.cost_by_category.items():
             m = float(np.mean(v))
             if m <= 0:
@@ -209,7 +209,7 @@ class BusinessCase:
 
     def html_distributions(self) -> Any:
         r = self.result
-        cost = charts.distribution_chart(charts.histogram_frame(r.kpis["monthly_cost"], label="monthly cost"), "Monthly cost [USD/month]", "USD/month")
+        cost = charts.distribution_chart(charts.histogram_frame(r.kpis["avg_monthly_cost"], label="monthly cost"), "Monthly cost [USD/month]", "USD/month")
         parts = ["<h2>Distributions</h2>", charts.chart_html(cost)]
         cpo = r.kpis["cost_per_outcome"]
         if np.isfinite(cpo).any():
@@ -423,7 +423,7 @@ def _attach_sensitivity(case: BusinessCase, n_base: int, seed: int) -> None:
         return
     model = use_case_model(case.use_case, case.assumptions.catalog)
     case.tornado = tornado(model, ("npv",))
-    case.sobol = sobol(model, ("monthly_cost",), n_base=n_base, seed=seed, levels=("group",))
+    case.sobol = sobol(model, ("avg_monthly_cost",), n_base=n_base, seed=seed, levels=("group",))
 
 
 def _attach_levers(case: BusinessCase, trials: int, seed: int) -> None:

@@ -26,7 +26,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from finops_model.model.engine import LAYERS, Result
+from finops_model.model.engine import Result
+from finops_model.model.kpis import LAYERS
 
 #: Vega-Lite version spoken by the installed altair, as vl-convert names it.
 _VL = "v" + ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2]).replace(".", "_")
@@ -109,7 +110,7 @@ def distribution_chart(frame: pd.DataFrame, title: str, x_title: str, markers: d
 def monthly_band_frame(result: Result) -> pd.DataFrame:
     """Monthly cost and value percentiles: ``month, series, p5, p50, p95`` [USD/month]."""
     rows = []
-    for name, arr in (("cost", result.monthly_cost), ("value", result.monthly_value)):
+    for name, arr in (("cost", result.cost_by_month), ("value", result.value_by_month)):
         p = np.percentile(arr, [5, 50, 95], axis=0)
         for m in range(arr.shape[1]):
             rows.append({"month": m + 1, "series": name, "p5": p[0, m], "p50": p[1, m], "p95": p[2, m]})

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from finops_model.inputs.assumptions import Assumptions, load_assumptions
-from finops_model.model.engine import LAYERS, Result, simulate
+from finops_model.model.engine import Result, simulate
+from finops_model.model.kpis import LAYERS
 from finops_model.reports.summaries import assumptions_table
 from finops_model.util.io import write_atomic
 
@@ -87,15 +88,15 @@ def portfolio_views(
     rows_uc, rows_layer, rows_scen, rows_sum = [], [], [], []
     for name in names:
         a = loaded[name]
-        total_cost = sum(r.kpis["monthly_cost"] for r in results[name].values())
+        total_cost = sum(r.kpis["avg_monthly_cost"] for r in results[name].values())
         total_value = sum(r.kpis["monthly_value"] for r in results[name].values())
         total_npv = sum(r.kpis["npv"] for r in results[name].values())
-        base_cost = sum(r.kpis["monthly_cost"] for r in base.values())
+        base_cost = sum(r.kpis["avg_monthly_cost"] for r in base.values())
         c5, c50, c95 = _pct(total_cost)
         v5, v50, v95 = _pct(total_value)
         rows_sum.append({
             "scenario": name, "use_cases": len(results[name]),
-            "monthly_cost_p5": c5, "monthly_cost_p50": c50, "monthly_cost_p95": c95,
+            "avg_monthly_cost_p5": c5, "avg_monthly_cost_p50": c50, "avg_monthly_cost_p95": c95,
             "monthly_value_p50": v50, "npv_p50": _pct(total_npv)[1],
             "delta_vs_baseline_p50": _pct(total_cost - base_cost)[1],
             "p_cheaper_than_baseline": float(np.mean(total_cost < base_cost)) if name != BASELINE else np.nan,
@@ -108,23 +109,23 @@ def portfolio_views(
                 "business_owner": uc.owners.business_owner or "", "technical_owner": uc.owners.technical_owner or "",
                 "team": uc.owners.team or "", "cost_center": uc.cost_center or "", "environment": uc.environment,
             }
-            for kpi in ("monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "npv", "roi", "payback_month"):
+            for kpi in ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "npv", "roi", "payback_month"):
                 p5, p50, p95 = _pct(k[kpi])
                 row[f"{kpi}_p50"] = p50
-                if kpi == "monthly_cost":
-                    row["monthly_cost_p5"], row["monthly_cost_p95"] = p5, p95
+                if kpi == "avg_monthly_cost":
+                    row["avg_monthly_cost_p5"], row["avg_monthly_cost_p95"] = p5, p95
             row["p_viable"] = float(np.mean(k["viable"]))
             row["annual_model_spend_p50"] = _pct(k["annual_model_spend"])[1]
             rows_uc.append(row)
             for layer, v in r.cost_by_layer().items():
-                rows_layer.append({"scenario": name, "use_case": uc_id, "layer": layer, "monthly_cost_mean": float(np.mean(v))})
-            b = base[uc_id].kpis["monthly_cost"]
+                rows_layer.append({"scenario": name, "use_case": uc_id, "layer": layer, "avg_monthly_cost_mean": float(np.mean(v))})
+            b = base[uc_id].kpis["avg_monthly_cost"]
             rows_scen.append({
                 "use_case": uc_id, "scenario": name,
-                "monthly_cost_p5": _pct(k["monthly_cost"])[0], "monthly_cost_p50": _pct(k["monthly_cost"])[1],
-                "monthly_cost_p95": _pct(k["monthly_cost"])[2],
-                "delta_vs_baseline_p50": _pct(k["monthly_cost"] - b)[1],
-                "p_cheaper_than_baseline": float(np.mean(k["monthly_cost"] < b)) if name != BASELINE else np.nan,
+                "avg_monthly_cost_p5": _pct(k["avg_monthly_cost"])[0], "avg_monthly_cost_p50": _pct(k["avg_monthly_cost"])[1],
+                "avg_monthly_cost_p95": _pct(k["avg_monthly_cost"])[2],
+                "delta_vs_baseline_p50": _pct(k["avg_monthly_cost"] - b)[1],
+                "p_cheaper_than_baseline": float(np.mean(k["avg_monthly_cost"] < b)) if name != BASELINE else np.nan,
             })
     assumptions_rows = []
     a0 = loaded[BASELINE]

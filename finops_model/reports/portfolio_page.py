@@ -40,7 +40,7 @@ class PortfolioPage:
         p = self.portfolio
         totals = p.totals_table()
         n_uc = len(next(iter(p.use_cases.values())))
-        cost = totals[(totals["scenario"] == self.reference) & (totals["metric"] == "monthly_cost")].iloc[0]
+        cost = totals[(totals["scenario"] == self.reference) & (totals["metric"] == "avg_monthly_cost")].iloc[0]
         value = totals[(totals["scenario"] == self.reference) & (totals["metric"] == "monthly_value")].iloc[0]
         intro = (f"<p>{n_uc} use cases, {p.n_trials:,} trials aligned across use cases and scenarios. "
                  f"Under <b>{esc(self.reference)}</b> the portfolio costs ${_usd(cost['p50'])}/month "
@@ -63,7 +63,7 @@ class PortfolioPage:
         for uc_id in p.use_cases[self.reference]:
             row: dict[str, Any] = {"use_case": uc_id}
             for sc in p.scenarios:
-                row[f"{sc} p50"] = p.use_cases[sc][uc_id].stats["monthly_cost"]["p50"] if uc_id in p.use_cases[sc] else None
+                row[f"{sc} p50"] = p.use_cases[sc][uc_id].stats["avg_monthly_cost"]["p50"] if uc_id in p.use_cases[sc] else None
             by_uc.append(row)
         fmt = {"change p50 [USD/month]": USD, "p5": USD, "p95": USD, "P(cheaper)": "fraction"}
         body = "<h2>Scenario comparison</h2>"
@@ -75,7 +75,7 @@ class PortfolioPage:
         df = self.portfolio.use_case_table(self.reference)
         fmt = {c: (USD if "cost" in c or "value" in c else "fraction") for c in df.columns if df[c].dtype != object and c not in ("use_case",)}
         fmt["p_viable"] = "fraction"
-        bars = charts.bar_chart(df.assign(cost=df["monthly_cost_mean"])[["use_case", "cost"]], "cost", "use_case",
+        bars = charts.bar_chart(df.assign(cost=df["avg_monthly_cost_mean"])[["use_case", "cost"]], "cost", "use_case",
                                 "Monthly cost by use case [USD/month, mean]", "USD/month")
         return _html("<h2>Use cases</h2>" + charts.chart_html(bars) + table_html(df, fmt))
 

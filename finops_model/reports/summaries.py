@@ -109,7 +109,7 @@ def write_summaries(
                 write_atomic(folder / "assumptions.csv", assumptions_table(assumptions, uc_id).to_csv(index=False))
                 write_atomic(folder / "assumptions.yaml", yaml.safe_dump(uc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
                 row = df.set_index("kpi")
-                portfolio.append({"use_case": uc_id, "name": uc.name, **{f"{k}_p50": row.loc[k, "p50"] for k in ("monthly_cost", "monthly_value", "cost_per_outcome", "npv")}, "p_viable": row.loc["viable", "mean"]})
+                portfolio.append({"use_case": uc_id, "name": uc.name, **{f"{k}_p50": row.loc[k, "p50"] for k in ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "npv")}, "p_viable": row.loc["viable", "mean"]})
             except FinopsError as exc:
                 report.failures[uc_id] = str(exc)
             except Exception as exc:  # isolate one use case's failure from the others

@@ -19,9 +19,9 @@ Target grammar
     OP         := ">=" | "<=" | ">" | "<"
     number     := 50000 | 5e4 | 50_000 | 50,000 | 50k | 1.5M | 2B | 90%
 
-Examples: ``P(npv>0)>=0.9``, ``P(npv > 0) >= 90%``, ``p80(monthly_cost)<=50k``,
+Examples: ``P(npv>0)>=0.9``, ``P(npv > 0) >= 90%``, ``p80(avg_monthly_cost)<=50k``,
 ``mean(cost_per_outcome)<=2``, ``P(cost_per_outcome<value_per_outcome)>=0.8``,
-``P(payback_month<=18)>=0.5``. KPI names are those of :data:`~finops_model.engine.KPI_UNITS`.
+``P(payback_month<=18)>=0.5``. KPI names are those of :data:`~finops_model.model.kpis.KPI_UNITS`.
 In ``P(...)`` a trial where the KPI is undefined (e.g. it never pays back) does not satisfy the
 condition; ``mean``/percentiles use the trials where the KPI is defined.
 """
@@ -42,7 +42,8 @@ from scipy import optimize
 from finops_model.errors import AssumptionError, FinopsError, Problem, did_you_mean
 from finops_model.inputs.distributions import Method, Uncertain, sample
 from finops_model.inputs.schema import UseCase
-from finops_model.model.engine import KPI_UNITS, evaluate
+from finops_model.model.engine import evaluate
+from finops_model.model.kpis import KPI_UNITS
 from finops_model.uncertainty.precision import model_spec
 
 Array = NDArray[np.float64]
@@ -62,7 +63,7 @@ _SUFFIX = {"k": 1e3, "m": 1e6, "b": 1e9, "%": 0.01}
 
 GRAMMAR_HELP = (
     "'P(kpi OP x) OP p', 'mean(kpi) OP x', 'median(kpi) OP x', 'pNN(kpi) OP x' or 'sd(kpi) OP x' "
-    "with OP one of >=, <=, >, < (e.g. 'P(npv>0)>=0.9', 'p80(monthly_cost)<=50k', 'mean(cost_per_outcome)<=2')"
+    "with OP one of >=, <=, >, < (e.g. 'P(npv>0)>=0.9', 'p80(avg_monthly_cost)<=50k', 'mean(cost_per_outcome)<=2')"
 )
 
 

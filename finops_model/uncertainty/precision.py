@@ -49,7 +49,8 @@ from finops_model.inputs.distributions import (
 )
 from finops_model.inputs.schema import UseCase
 from finops_model.model import engine as _engine
-from finops_model.model.engine import KPI_UNITS, Result, evaluate
+from finops_model.model.engine import Result, evaluate
+from finops_model.model.kpis import KPI_UNITS
 from finops_model.uncertainty.summary import HEADLINE_KPIS, PROBABILITY_KPIS, UNDEFINED_REASONS
 
 Array = NDArray[np.float64]
@@ -58,7 +59,7 @@ Array = NDArray[np.float64]
 PERCENTILES: tuple[float, ...] = (5.0, 50.0, 95.0)
 
 #: KPIs whose per-trial vectors a chunked run keeps by default (exact percentiles).
-DEFAULT_KEEP: tuple[str, ...] = ("monthly_cost", "run_rate_cost", "monthly_net_value", "npv", "roi", "cost_per_outcome")
+DEFAULT_KEEP: tuple[str, ...] = ("avg_monthly_cost", "run_rate_cost", "monthly_net_value", "npv", "roi", "cost_per_outcome")
 
 #: Default chunk size [trials]; a power of two so Sobol chunks keep their balance.
 DEFAULT_CHUNK = 32_768
@@ -189,7 +190,7 @@ def kpi_summary(
     Parameters
     ----------
     kpis : Result or mapping name → (n,) array
-        Per-trial KPIs [units in :data:`~finops_model.engine.KPI_UNITS`].
+        Per-trial KPIs [units in :data:`~finops_model.model.kpis.KPI_UNITS`].
     names : sequence of str, optional
         KPIs to summarise (default: the headline KPIs present).
     confidence : float [fraction]
@@ -569,7 +570,7 @@ def precision_table(kpis: Mapping[str, Array], targets: Sequence[str], confidenc
 def simulate_until_precision(
     use_case: UseCase,
     catalog: Any,
-    targets: Sequence[str] = ("monthly_cost", "npv"),
+    targets: Sequence[str] = ("avg_monthly_cost", "npv"),
     rel_tol: float = 0.01,
     confidence: float = 0.95,
     max_trials: int = 1_000_000,

@@ -37,7 +37,8 @@ from scipy import stats
 from finops_model.errors import FinopsError, did_you_mean
 from finops_model.inputs.distributions import SampleSpec, Uncertain, parse, sample
 from finops_model.inputs.schema import UseCase
-from finops_model.model.engine import KPI_UNITS, Result, evaluate
+from finops_model.model.engine import Result, evaluate
+from finops_model.model.kpis import KPI_UNITS
 from finops_model.uncertainty.precision import model_spec
 
 Array = NDArray[np.float64]

@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from finops_model.model.engine import KPI_UNITS, LAYERS, Result
+from finops_model.model.engine import Result
+from finops_model.model.kpis import KPI_UNITS, LAYERS
 
 #: KPIs that are probabilities (per-trial 0/1): the summary's mean is the probability.
 PROBABILITY_KPIS = frozenset({"viable", "review_triggered"})
@@ -32,7 +33,8 @@ UNDEFINED_REASONS = {
 
 #: The KPIs shown by default, in order.
 HEADLINE_KPIS: tuple[str, ...] = (
-    "monthly_cost",
+    "avg_monthly_cost",
+    "recurring_monthly_cost",
     "run_rate_cost",
     "monthly_value",
     "monthly_net_value",

@@ -31,7 +31,7 @@ def test_goal_seek_worked_json(capsys, root):
 
 
 def test_goal_seek_table_and_not_reachable(capsys, root):
-    assert main(["goal-seek", "uncertain", "--vary", "volume.active_users", "--target", "p80(monthly_cost)<=35k",
+    assert main(["goal-seek", "uncertain", "--vary", "volume.active_users", "--target", "p80(avg_monthly_cost)<=35k",
                  "--trials", "500", "--assumptions", root]) == 0
     assert "holds when volume.active_users is at most" in capsys.readouterr().out
     rc = main(["goal-seek", "uncertain", "--vary", "value.value_per_outcome", "--target", "P(npv>0)>=0.9",
@@ -67,7 +67,7 @@ def test_sensitivity_spearman_and_sobol_tables(capsys, root):
     out = capsys.readouterr()
     assert "rank correlation over 2,000 trials" in out.out and "contribution to variance" in out.out
     assert "warning:" not in out.err  # a Monte Carlo sample honours the correlations
-    assert main(["sensitivity", "uncertain", "--method", "sobol", "--base-samples", "64", "--kpi", "monthly_cost", "--assumptions", root]) == 0
+    assert main(["sensitivity", "uncertain", "--method", "sobol", "--base-samples", "64", "--kpi", "avg_monthly_cost", "--assumptions", root]) == 0
     out = capsys.readouterr()
     assert "Sobol indices by group" in out.out and "hidden costs" in out.out
     assert "independen" in out.err
@@ -91,7 +91,7 @@ def test_simulate_until_precision_json(capsys, root):
     p = out["precision"]
     assert p["converged"] and p["trials"] == out["trials"] >= 1000
     assert all(r["relative_half_width"] <= 0.02 for r in p["table"])
-    k = out["kpis"]["monthly_cost"]
+    k = out["kpis"]["avg_monthly_cost"]
     assert k["p95_ci_low"] <= k["p95"] <= k["p95_ci_high"] and k["mean_se"] > 0
 
 
@@ -99,11 +99,11 @@ def test_simulate_sensitivity_and_table(capsys, root):
     assert main(["simulate", "uncertain", "--trials", "3000", "--sensitivity", "--assumptions", root]) == 0
     out = capsys.readouterr().out
     assert "± (CI)" in out and "p95 CI" in out
-    assert "what drives npv" in out and "what drives monthly_cost" in out
+    assert "what drives npv" in out and "what drives avg_monthly_cost" in out
 
 
 def test_simulate_worked_fixed_inputs(capsys, root):
     out = _json(capsys, ["simulate", "worked", "--trials", "100", "--json", "--assumptions", root])
-    k = out["kpis"]["monthly_cost"]
+    k = out["kpis"]["avg_monthly_cost"]
     assert k["mean_se"] == 0.0
     assert_allclose([k["mean"], k["p5"], k["p95"]], WORKED_MONTHLY_COST, rtol=1e-10)

@@ -202,7 +202,7 @@ def test_zero_strength_changes_nothing(test_assumptions, test_catalog, lever, sy
     rag = {"corpus_tokens": 1000, "embedding_model": "test-embed", "top_k": 4}
     uc = small(test_assumptions, steps={"answer": step}, rag=rag, infrastructure={"provisioned_throughput_per_month": 500})
     r0, r = run(uc, [lever], test_catalog, n=20, seed=seed)
-    for k in ("monthly_cost", "run_rate_cost", "tokens_per_request", "calls_per_request"):
+    for k in ("avg_monthly_cost", "run_rate_cost", "tokens_per_request", "calls_per_request"):
         assert_allclose(r.kpis[k], r0.kpis[k], rtol=1e-12)
 
 

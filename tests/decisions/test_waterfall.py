@@ -30,7 +30,7 @@ def test_waterfall_hand_checked_order_and_alone(test_assumptions, test_catalog):
 def test_waterfall_lever_costs_reported_and_in_monthly_cost(test_assumptions, test_catalog):
     uc = small(test_assumptions)
     plan = [L.ResponseCache(hit_rate=0.2, monthly_cost=30, one_off_cost=1200)]
-    w = waterfall(uc, plan, test_catalog, n=2, kpi="monthly_cost")
+    w = waterfall(uc, plan, test_catalog, n=2, kpi="avg_monthly_cost")
     cache = next(s for s in w.steps if s.stage == "caching")
     assert_allclose(cache.monthly_cost, 30)
     assert_allclose(cache.one_off_cost, 1200)
@@ -74,7 +74,7 @@ def test_waterfall_sums_to_total_difference(test_assumptions, test_catalog, shar
         L.Batch(share=batch), L.RetryReduction(reduction=share),
         L.VendorDiscount(discount=share / 2),
     ]
-    w = waterfall(uc, plan, test_catalog, n=50, seed=seed, kpi="monthly_cost")
+    w = waterfall(uc, plan, test_catalog, n=50, seed=seed, kpi="avg_monthly_cost")
     assert_allclose(sum(s.saving for s in w.steps), w.baseline - w.optimised, rtol=1e-10, atol=1e-9)
 
 

@@ -138,13 +138,13 @@ def test_explore_notebook_in_jupyterlab_moves_kpis(tmp_path):
                 )
                 # start the run without awaiting its promise (it settles only when every cell has run)
                 page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); return true; }")
-                kpi = page.locator(".finops-kpi-monthly_cost").first
+                kpi = page.locator(".finops-kpi-avg_monthly_cost").first
                 kpi.wait_for(state="visible", timeout=40_000)
                 before = kpi.inner_text()
                 assert "USD/month" in before
                 _move_slider(page, "finops-volume-active-users")
                 page.wait_for_function(
-                    "b => { const e = document.querySelector('.finops-kpi-monthly_cost'); return e && e.innerText !== b; }",
+                    "b => { const e = document.querySelector('.finops-kpi-avg_monthly_cost'); return e && e.innerText !== b; }",
                     arg=before, timeout=20_000,
                 )
                 after = kpi.inner_text()
@@ -188,7 +188,7 @@ def test_make_app_serves_the_explorer_with_voila(tmp_path):
                     page = browser.new_page(viewport={"width": 1600, "height": 1300})
                     _block_remote(page, [])
                     page.goto(f"http://127.0.0.1:{port}/", timeout=60_000)
-                    kpi = page.locator(".finops-kpi-monthly_cost").first
+                    kpi = page.locator(".finops-kpi-avg_monthly_cost").first
                     kpi.wait_for(state="visible", timeout=40_000)
                     assert "USD/month" in kpi.inner_text()
                     ARTIFACTS.mkdir(exist_ok=True)

@@ -89,10 +89,10 @@ def _ex(root, use_case="worked", **kw) -> Explorer:
 # ----------------------------------------------------------------------------- set → KPI
 def test_set_minutes_per_review_moves_monthly_cost_by_hand_value(root):
     ex = _ex(root)
-    before = ex.result.kpis["monthly_cost"].copy()
+    before = ex.result.kpis["avg_monthly_cost"].copy()
     ex.set("hidden.human_review.minutes_per_review", 5)  # was 3
-    assert_allclose(ex.result.kpis["monthly_cost"] - before, REQUESTS * REVIEW_USD_PER_MINUTE * 2)
-    assert f"Monthly cost: {format_value(float(ex.result.kpis['monthly_cost'].mean()), 'USD/month')} USD/month" in ex.kpi_text()
+    assert_allclose(ex.result.kpis["avg_monthly_cost"] - before, REQUESTS * REVIEW_USD_PER_MINUTE * 2)
+    assert f"Average monthly cost (incl. one-off): {format_value(float(ex.result.kpis['avg_monthly_cost'].mean()), 'USD/month')} USD/month" in ex.kpi_text()
 
 
 def test_set_money_in_file_currency_is_converted_to_usd(root):
@@ -214,7 +214,7 @@ def test_draw_cache_equals_sample_with_correlations(root):
 # ----------------------------------------------------------------------------- reset
 def test_reset_returns_to_the_file_values(root):
     ex = _ex(root, "ranged")
-    base = ex.result.kpis["monthly_cost"].copy()
+    base = ex.result.kpis["avg_monthly_cost"].copy()
     ex.set("volume.active_users", "200 to 300")
     ex.set("steps.answer.retry.rate", 0.3)
     ex.reset("volume.active_users")
@@ -222,7 +222,7 @@ def test_reset_returns_to_the_file_values(root):
     ex.reset()
     assert ex.overrides == {}
     assert ex.value("volume.active_users") == "80 to 120"
-    assert_array_equal(ex.result.kpis["monthly_cost"], base)
+    assert_array_equal(ex.result.kpis["avg_monthly_cost"], base)
 
 
 def test_reset_button_resyncs_the_controls(root):
@@ -243,10 +243,10 @@ def test_pin_compares_paired_with_the_baseline(root):
     ex.pin("longer reviews")
     ex.set("steps.answer.output_tokens", "100 to 200")  # a later change does not move the pin
     df = ex.comparison().set_index("kpi")
-    pinned = ex.pinned.result.kpis["monthly_cost"] - ex.baseline.kpis["monthly_cost"]
-    assert_allclose(df.loc["monthly_cost", "change"], pinned.mean())
-    assert df.loc["monthly_cost", "share_lower"] == 0.0  # twice the review time costs more in every trial
-    assert df.loc["monthly_cost", "current"] != df.loc["monthly_cost", "pinned"]
+    pinned = ex.pinned.result.kpis["avg_monthly_cost"] - ex.baseline.kpis["avg_monthly_cost"]
+    assert_allclose(df.loc["avg_monthly_cost", "change"], pinned.mean())
+    assert df.loc["avg_monthly_cost", "share_lower"] == 0.0  # twice the review time costs more in every trial
+    assert df.loc["avg_monthly_cost", "current"] != df.loc["avg_monthly_cost", "pinned"]
     # paired: the review cost doubles trial by trial (same draws of every other input)
     review = ex.baseline.cost_by_category[("hidden", "human review")]
     assert_allclose(ex.pinned.result.cost_by_category[("hidden", "human review")], 2 * review, rtol=1e-4)
@@ -286,7 +286,7 @@ def test_save_scenario_keeps_the_starting_scenario(root):
     a = load_assumptions(root, ["cheap-plus"])
     assert a.use_cases["worked"].steps["answer"].model == "test-small"
     ref = engine.simulate(a.use_cases["worked"], a.catalog, 300, 0)
-    assert_allclose(ref.kpis["monthly_cost"], ex.result.kpis["monthly_cost"], rtol=1e-12)
+    assert_allclose(ref.kpis["avg_monthly_cost"], ex.result.kpis["avg_monthly_cost"], rtol=1e-12)
     assert path.exists()
 
 
@@ -339,7 +339,7 @@ def test_slider_moves_the_kpi_text(root):
     p = ex.panel
     before = p.kpis.value
     p.controls["hidden.human_review.minutes_per_review"].slider.value = 5
-    expected = format_value(float(ex.result.kpis["monthly_cost"].mean()), "USD/month")
+    expected = format_value(float(ex.result.kpis["avg_monthly_cost"].mean()), "USD/month")
     assert p.kpis.value != before
     assert expected in p.kpis.value
     assert "1 change " in p.kpis.value

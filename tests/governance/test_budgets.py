@@ -68,8 +68,8 @@ def test_use_case_outlook_uniform_users_hand_checked(test_assumptions):
         r = dict(raw, volume={**raw["volume"], "active_users": users})
         return build_use_case(r, org_raw, a.fx, a.catalog, "worked.yaml")
 
-    lo = simulate(build(50), a.catalog, 1, 0).monthly_cost[0, -1]
-    hi = simulate(build(150), a.catalog, 1, 0).monthly_cost[0, -1]
+    lo = simulate(build(50), a.catalog, 1, 0).cost_by_month[0, -1]
+    hi = simulate(build(150), a.catalog, 1, 0).cost_by_month[0, -1]
     budget = lo + (hi - lo) * 0.7  # the cost at 120 users
     uc = build({"uniform": [50, 150]})
     uc = uc.model_copy(update={"budget": uc.budget.model_copy(update={"monthly": type(uc.budget.alert_at).constant(budget)})})
@@ -88,12 +88,12 @@ def test_breach_becomes_likely_as_adoption_grows(test_assumptions):
     raw = compliant_raw()
     raw["volume"]["adoption"] = {"start_share": 0.1, "midpoint_month": 5, "steepness": 1.0, "ceiling": 1.0}
     org_raw = yaml.safe_load((a.root / "org.yaml").read_text())
-    full = simulate(build_use_case(compliant_raw(), org_raw, a.fx, a.catalog, "w"), a.catalog, 1, 0).monthly_cost[0, -1]
+    full = simulate(build_use_case(compliant_raw(), org_raw, a.fx, a.catalog, "w"), a.catalog, 1, 0).cost_by_month[0, -1]
     raw["budget"] = {"monthly": float(full) * 0.95}
     uc = build_use_case(raw, org_raw, a.fx, a.catalog, "w")
     r = simulate(uc, a.catalog, 50, 0)
     o = use_case_outlook(uc, r, r.inputs)
-    first_over = int(np.flatnonzero(r.monthly_cost[0] > full * 0.95)[0]) + 1
+    first_over = int(np.flatnonzero(r.cost_by_month[0] > full * 0.95)[0]) + 1
     assert o.breach_month == first_over
     assert 1 < o.breach_month <= 12
 

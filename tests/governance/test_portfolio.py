@@ -58,7 +58,7 @@ def test_split_values_attribution(port):
 
 def test_rollup_total_matches_use_case_kpis(port):
     sc = port.scenarios[0]
-    total_mean = sum(ru.stats["monthly_cost"]["mean"] for ru in port.use_cases[sc].values())
+    total_mean = sum(ru.stats["avg_monthly_cost"]["mean"] for ru in port.use_cases[sc].values())
     assert_allclose(port.total(sc).mean(), total_mean, rtol=1e-12)
 
 
@@ -67,9 +67,9 @@ def test_rollup_common_coupling_reproduces_simulate(tree):
     p = rollup({"x": list(a.use_cases.values())}, a.catalog, a.org, a.fx, N, 3, coupling="common")
     for uc_id, uc in a.use_cases.items():
         r = simulate(uc, a.catalog, N, 3)
-        s = p.use_cases["x"][uc_id].stats["monthly_cost"]
-        assert s["mean"] == pytest.approx(float(r.kpis["monthly_cost"].mean()), rel=1e-12)
-        assert s["p95"] == pytest.approx(float(np.percentile(r.kpis["monthly_cost"], 95)), rel=1e-12)
+        s = p.use_cases["x"][uc_id].stats["avg_monthly_cost"]
+        assert s["mean"] == pytest.approx(float(r.kpis["avg_monthly_cost"].mean()), rel=1e-12)
+        assert s["p95"] == pytest.approx(float(np.percentile(r.kpis["avg_monthly_cost"], 95)), rel=1e-12)
 
 
 def test_portfolio_draws_org_inputs_shared_own_inputs_independent(tree):
@@ -122,12 +122,12 @@ def test_rollup_hand_checked_model_cost(port, loaded):
     req = float(r.kpis["requests_per_month"][0])
     expected = sum(float(s["calls_per_request"][0] * s["cost_per_call"][0]) for s in r.steps.values()) * req
     assert_allclose(ru.stats["model_cost"]["mean"], expected, rtol=1e-12)
-    assert_allclose(sum(line["mean"] for line in ru.lines), ru.stats["monthly_cost"]["mean"], rtol=1e-12)
+    assert_allclose(sum(line["mean"] for line in ru.lines), ru.stats["avg_monthly_cost"]["mean"], rtol=1e-12)
 
 
 def test_rollup_lines_sum_to_monthly_cost(port):
     for ru in port.use_cases["same"].values():
-        assert_allclose(sum(line["mean"] for line in ru.lines), ru.stats["monthly_cost"]["mean"], rtol=1e-10)
+        assert_allclose(sum(line["mean"] for line in ru.lines), ru.stats["avg_monthly_cost"]["mean"], rtol=1e-10)
 
 
 def test_monthly_by_cost_center_sums_to_total(port):

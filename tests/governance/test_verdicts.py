@@ -79,8 +79,8 @@ def test_decision_inputs_hand_checked_on_worked(worked, test_catalog):
     e = decision_inputs(worked, r, r.inputs)
     live = np.flatnonzero(r.live)
     outcomes = r.requests[0] * 0.5  # outcomes_per_request
-    last = r.monthly_cost[0, live[-1]] / outcomes[live[-1]]
-    early = r.monthly_cost[0, live[2]] / outcomes[live[2]]
+    last = r.cost_by_month[0, live[-1]] / outcomes[live[-1]]
+    early = r.cost_by_month[0, live[2]] / outcomes[live[2]]
     assert_allclose(e.cost_per_outcome_at_scale, last)
     assert_allclose(e.trend_ratio, last / early)
     assert e.value_per_outcome == 2.0

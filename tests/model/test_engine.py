@@ -13,7 +13,8 @@ from numpy.testing import assert_allclose
 from finops_model.errors import AssumptionError
 from finops_model.inputs.assumptions import build_use_case, iter_uncertain, sample_spec
 from finops_model.inputs.distributions import sample
-from finops_model.model.engine import LAYERS, evaluate, simulate
+from finops_model.model.engine import evaluate, simulate
+from finops_model.model.kpis import LAYERS
 from finops_model.uncertainty.summary import summarise
 
 REQUESTS = 100 * 1000  # 100 users × 1,000 requests/user/month
@@ -65,7 +66,7 @@ def test_evaluate_worked_example_kpis(worked, test_catalog):
     r = evaluate(worked, _point(worked), test_catalog)
     k = {name: float(v[0]) for name, v in r.kpis.items()}
     monthly = sum(EXPECTED.values())
-    assert_allclose(k["monthly_cost"], monthly, rtol=1e-12)
+    assert_allclose(k["avg_monthly_cost"], monthly, rtol=1e-12)
     assert_allclose(monthly, 31_302.82, atol=0.01)
     assert_allclose(k["monthly_value"], REQUESTS * 0.5 * 2.0)
     recurring_monthly = monthly - EXPECTED[("build", "build and integration")] - EXPECTED[("rag", "embedding: initial ingest")]
@@ -88,13 +89,13 @@ def test_evaluate_layers_and_categories_sum_to_total(test_assumptions):
     raw["hidden"]["human_review"]["share_reviewed"] = "0.05 to 0.2"
     uc = _build(test_assumptions, raw)
     r = simulate(uc, test_assumptions.catalog, 2000, 1)
-    total = r.kpis["monthly_cost"]
+    total = r.kpis["avg_monthly_cost"]
     assert_allclose(sum(r.cost_by_category.values()), total, rtol=1e-10)
     assert_allclose(sum(r.cost_by_layer().values()), total, rtol=1e-10)
     assert_allclose(sum(r.kpis[f"cost_{layer}"] for layer in LAYERS), total, rtol=1e-10)
     outcomes = r.kpis["outcomes_per_month"] * r.live.sum()
     assert_allclose(r.kpis["cost_per_outcome"] * outcomes, r.kpis["recurring_cost"], rtol=1e-10)
-    assert_allclose(r.monthly_cost.sum(axis=1) + r.kpis["one_off_cost"], r.kpis["total_cost"], rtol=1e-10)
+    assert_allclose(r.cost_by_month.sum(axis=1) + r.kpis["one_off_cost"], r.kpis["total_cost"], rtol=1e-10)
 
 
 def test_simulate_same_seed_same_result(test_assumptions):
@@ -106,7 +107,7 @@ def test_simulate_same_seed_same_result(test_assumptions):
     for name in a.kpis:
         np.testing.assert_array_equal(a.kpis[name], b.kpis[name])
     c = simulate(uc, test_assumptions.catalog, 500, 8)
-    assert not np.array_equal(a.kpis["monthly_cost"], c.kpis["monthly_cost"])
+    assert not np.array_equal(a.kpis["avg_monthly_cost"], c.kpis["avg_monthly_cost"])
 
 
 # --------------------------------------------------------------------------- monotonicity
@@ -135,8 +136,8 @@ def test_evaluate_more_of_a_driver_never_costs_less(worked, test_catalog, path, 
         lo[path], hi[path] = np.array([base]), np.array([min(base * factor, 1.0)])
     else:
         lo[path], hi[path] = draws[path] * 1.0, draws[path] * factor + 1.0
-    c_lo = evaluate(worked, lo, test_catalog).kpis["monthly_cost"]
-    c_hi = evaluate(worked, hi, test_catalog).kpis["monthly_cost"]
+    c_lo = evaluate(worked, lo, test_catalog).kpis["avg_monthly_cost"]
+    c_hi = evaluate(worked, hi, test_catalog).kpis["avg_monthly_cost"]
     assert c_hi[0] >= c_lo[0] - 1e-9 * abs(c_lo[0])
 
 
@@ -190,9 +191,9 @@ def test_evaluate_random_use_cases_costs_non_negative_and_conserved(test_assumpt
     r = evaluate(uc, _point(uc), test_assumptions.catalog)
     for key, v in r.cost_by_category.items():
         assert np.all(v >= 0), key
-    assert np.all(r.monthly_cost >= 0)
-    assert_allclose(sum(r.cost_by_category.values()), r.kpis["monthly_cost"], rtol=1e-9, atol=1e-9)
-    assert np.all(np.isfinite(r.kpis["monthly_cost"]))
+    assert np.all(r.cost_by_month >= 0)
+    assert_allclose(sum(r.cost_by_category.values()), r.kpis["avg_monthly_cost"], rtol=1e-9, atol=1e-9)
+    assert np.all(np.isfinite(r.kpis["avg_monthly_cost"]))
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -214,8 +215,8 @@ def test_evaluate_zero_volume_costs_only_fixed(test_assumptions):
     r = evaluate(uc, _point(uc), test_assumptions.catalog)
     assert_allclose(r.kpis["requests_per_month"], 0.0)
     assert np.isnan(r.kpis["cost_per_request"][0])
-    assert np.all(np.isfinite(r.kpis["monthly_cost"]))
-    assert r.kpis["monthly_cost"][0] > 0  # fixed costs remain
+    assert np.all(np.isfinite(r.kpis["avg_monthly_cost"]))
+    assert r.kpis["avg_monthly_cost"][0] > 0  # fixed costs remain
 
 
 def test_build_use_case_refuses_agent_loop_without_max_iterations(test_assumptions):
@@ -292,7 +293,7 @@ def test_evaluate_fx_converts_money_inputs(test_assumptions):
 def test_sample_spec_draws_feed_evaluate(worked, test_catalog):
     draws = sample(sample_spec(worked), 10, 0)
     r = evaluate(worked, draws, test_catalog, 10)
-    assert r.kpis["monthly_cost"].shape == (10,)
+    assert r.kpis["avg_monthly_cost"].shape == (10,)
 
 
 
@@ -319,8 +320,8 @@ def test_simulate_in_blocks_equals_one_evaluation(monkeypatch):
         np.testing.assert_array_equal(blocked.kpis[k], whole.kpis[k], err_msg=k)
     for k in whole.cost_by_category:
         np.testing.assert_array_equal(blocked.cost_by_category[k], whole.cost_by_category[k], err_msg=str(k))
-    np.testing.assert_array_equal(blocked.monthly_cost, whole.monthly_cost)
-    np.testing.assert_array_equal(blocked.monthly_value, whole.monthly_value)
+    np.testing.assert_array_equal(blocked.cost_by_month, whole.cost_by_month)
+    np.testing.assert_array_equal(blocked.value_by_month, whole.value_by_month)
     np.testing.assert_array_equal(blocked.requests, whole.requests)
 
 

@@ -123,9 +123,9 @@ def test_infrastructure_components_hybrid_credits_its_share_and_waits_for_start(
     hyb = simulate(replace_path(uc, "infrastructure.deployment", "hybrid"), a.catalog, n=2, seed=0)
     per_month = api.steps["answer"]["calls_per_request"][0] * api.steps["answer"]["cost_per_call"][0] * 100_000
     # months 1–4 all on the API; months 5–12: 75% on the API, fleet of 2 GPUs ($2,190 + $100)
-    expected = api.monthly_cost[0].copy()
+    expected = api.cost_by_month[0].copy()
     expected[4:] += -0.25 * per_month + 2290.0
-    assert_allclose(hyb.monthly_cost[0], expected, rtol=1e-9)
+    assert_allclose(hyb.cost_by_month[0], expected, rtol=1e-9)
 
 
 def test_infrastructure_components_faster_gpu_never_costs_more(tmp_path):

@@ -45,9 +45,9 @@ def views():
 def test_portfolio_views_totals_equal_the_model(views, test_assumptions):
     r = simulate(test_assumptions.use_cases["worked"], test_assumptions.catalog, 300, 3)
     row = views["by_use_case"].set_index("use_case").loc["worked"]
-    assert_allclose(row["monthly_cost_p50"], np.percentile(r.kpis["monthly_cost"], 50))
+    assert_allclose(row["avg_monthly_cost_p50"], np.percentile(r.kpis["avg_monthly_cost"], 50))
     layers = views["by_layer"]
-    assert_allclose(layers["monthly_cost_mean"].sum(), r.kpis["monthly_cost"].mean(), rtol=1e-12)
+    assert_allclose(layers["avg_monthly_cost_mean"].sum(), r.kpis["avg_monthly_cost"].mean(), rtol=1e-12)
 
 
 def test_write_xlsx_sheets_numbers_and_formats(views, tmp_path):
@@ -56,11 +56,11 @@ def test_write_xlsx_sheets_numbers_and_formats(views, tmp_path):
     assert wb.sheetnames == ["summary", "by_use_case", "by_layer", "by_scenario", "assumptions"]
     ws = wb["by_use_case"]
     header = [c.value for c in ws[1]]
-    col = header.index("monthly_cost_p50") + 1
+    col = header.index("avg_monthly_cost_p50") + 1
     cell = ws.cell(row=2, column=col)
     assert isinstance(cell.value, float)
     assert cell.number_format == "#,##0"
-    assert_allclose(cell.value, views["by_use_case"]["monthly_cost_p50"].iloc[0])
+    assert_allclose(cell.value, views["by_use_case"]["avg_monthly_cost_p50"].iloc[0])
     p_col = header.index("p_viable") + 1
     assert ws.cell(row=2, column=p_col).number_format == "0.0%"
 
@@ -76,4 +76,4 @@ def test_write_csvs_one_file_per_view(views, tmp_path):
     paths = write_csvs(views, tmp_path)
     assert sorted(p.name for p in paths) == sorted(f"{k}.csv" for k in views)
     back = pd.read_csv(tmp_path / "summary.csv")
-    assert_allclose(back["monthly_cost_p50"], views["summary"]["monthly_cost_p50"])
+    assert_allclose(back["avg_monthly_cost_p50"], views["summary"]["avg_monthly_cost_p50"])

@@ -21,7 +21,7 @@ WORKED_PER_USER = (978.0 + 97.8 + 60.0 + 0.10 + 200.0 + 25_000.0) / 100
 @pytest.mark.parametrize(("text", "expected"), [
     ("P(npv>0)>=0.9", {"statistic": "probability", "kpi": "npv", "inner_op": ">", "inner_rhs": 0.0, "op": ">=", "threshold": 0.9}),
     ("P( npv > 0 ) >= 90%", {"statistic": "probability", "threshold": 0.9}),
-    ("p80(monthly_cost)<=50k", {"statistic": "percentile", "percentile": 80.0, "kpi": "monthly_cost", "op": "<=", "threshold": 50_000.0}),
+    ("p80(avg_monthly_cost)<=50k", {"statistic": "percentile", "percentile": 80.0, "kpi": "avg_monthly_cost", "op": "<=", "threshold": 50_000.0}),
     ("mean(cost_per_outcome)<=2", {"statistic": "mean", "kpi": "cost_per_outcome", "threshold": 2.0}),
     ("P(cost_per_outcome<value_per_outcome)>=0.8", {"inner_rhs": "value_per_outcome", "inner_op": "<"}),
     ("p99.5(npv) > 1.5M", {"percentile": 99.5, "op": ">", "threshold": 1.5e6}),
@@ -87,7 +87,7 @@ def test_goal_seek_worked_break_even_value(worked, test_catalog):
 
 
 def test_goal_seek_worked_largest_volume_within_budget(worked, test_catalog):
-    res = goal_seek(worked, test_catalog, "volume.active_users", "p80(monthly_cost)<=40000", n=100, xtol=1e-8)
+    res = goal_seek(worked, test_catalog, "volume.active_users", "p80(avg_monthly_cost)<=40000", n=100, xtol=1e-8)
     assert res.holds == "below"
     assert_allclose(res.value, (40_000 - WORKED_FIXED) / WORKED_PER_USER, rtol=1e-7)
     assert res.statistic <= 40_000
@@ -112,7 +112,7 @@ def test_goal_seek_common_random_numbers_reproducible(unc):
 
 def test_goal_seek_scale_mode(unc):
     uc, cat = unc
-    res = goal_seek(uc, cat, "volume.active_users", "p80(monthly_cost)<=35000", n=2_000, mode="scale")
+    res = goal_seek(uc, cat, "volume.active_users", "p80(avg_monthly_cost)<=35000", n=2_000, mode="scale")
     assert res.unit == "multiplier" and res.holds == "below" and 0 < res.value < 10
 
 

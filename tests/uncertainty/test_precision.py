@@ -69,7 +69,7 @@ def test_percentile_ci_estimate_matches_numpy():
 
 def test_kpi_summary_worked_zero_variance(worked, test_catalog):
     df = kpi_summary(simulate(worked, test_catalog, 500, 3)).set_index("kpi")
-    row = df.loc["monthly_cost"]
+    row = df.loc["avg_monthly_cost"]
     assert_allclose(row["mean"], WORKED_MONTHLY_COST, rtol=1e-10)
     assert row["mean_se"] == 0.0
     for c in ("mean_ci_low", "mean_ci_high", "p5", "p5_ci_low", "p50", "p95", "p95_ci_high"):
@@ -123,7 +123,7 @@ def test_quantile_sketch_relative_accuracy(values, split):
 def test_simulate_chunked_equals_unchunked_mc(unc, tree):
     n = 5_003
     whole = simulate(unc, tree.catalog, n, 42)
-    run = simulate_chunked(unc, tree.catalog, n, 42, chunk_size=1_000, keep=("monthly_cost", "npv", "cost_per_outcome"))
+    run = simulate_chunked(unc, tree.catalog, n, 42, chunk_size=1_000, keep=("avg_monthly_cost", "npv", "cost_per_outcome"))
     for k in run.kept:
         assert_array_equal(run.kept[k], whole.kpis[k])
     for k, m in run.moments.items():
@@ -152,7 +152,7 @@ def test_iter_uniform_chunks_mc_concatenation_is_unchunked():
 
 # --------------------------------------------------------------------------- precision mode
 def test_simulate_until_precision_converges_and_equals_unchunked(unc, tree):
-    run = simulate_until_precision(unc, tree.catalog, ("monthly_cost", "npv"), rel_tol=0.01, initial_trials=2_000, seed=4)
+    run = simulate_until_precision(unc, tree.catalog, ("avg_monthly_cost", "npv"), rel_tol=0.01, initial_trials=2_000, seed=4)
     assert run.converged
     assert (run.precision["relative_half_width"] <= 0.01).all()
     assert run.history[0][0] == 2_000 and run.history[-1][0] == run.trials
@@ -167,7 +167,7 @@ def test_simulate_until_precision_stops_at_cap(unc, tree):
 
 
 def test_simulate_until_precision_fixed_inputs_converge_at_once(worked, test_catalog):
-    run = simulate_until_precision(worked, test_catalog, ("monthly_cost",), initial_trials=100)
+    run = simulate_until_precision(worked, test_catalog, ("avg_monthly_cost",), initial_trials=100)
     assert run.converged and run.trials == 100
 
 
@@ -183,7 +183,7 @@ def test_stress_test_top_decile_raises_volume(unc, tree):
     base = simulate(unc, tree.catalog, 4_000, 1)
     assert_allclose(df.loc["requests_per_month", "base_mean"], base.kpis["requests_per_month"].mean())
     assert df.loc["requests_per_month", "shift"] > 0
-    assert df.loc["monthly_cost", "shift"] > 0
+    assert df.loc["avg_monthly_cost", "shift"] > 0
     bottom = stress_test(unc, tree.catalog, ["volume.requests_per_user_per_month"], "bottom", 4_000, 1).set_index("kpi")
     assert bottom.loc["requests_per_month", "shift"] < 0
 
@@ -236,7 +236,7 @@ def test_common_random_numbers_across_scenarios(tree, unc):
     b = simulate(cheaper, tree.catalog, 5_000, 8)
     for shared in ("volume.active_users", "steps.answer.user_prompt_tokens", "value.value_per_outcome"):
         assert_array_equal(a.inputs[shared], b.inputs[shared])
-    diff = a.kpis["monthly_cost"] - b.kpis["monthly_cost"]
+    diff = a.kpis["avg_monthly_cost"] - b.kpis["avg_monthly_cost"]
     assert (diff > 0).mean() > 0.95  # paired: nearly every trial is cheaper
-    assert diff.std() < 0.2 * a.kpis["monthly_cost"].std()
+    assert diff.std() < 0.2 * a.kpis["avg_monthly_cost"].std()
     assert sample_spec(cheaper).uncertain_names == sample_spec(unc).uncertain_names

@@ -102,7 +102,7 @@ def test_saltelli_design_equals_salib_sampler(groups):
 
 def test_sobol_use_case_warns_on_correlated_inputs(unc_model):
     with pytest.warns(CorrelatedInputsWarning, match="volume.active_users ~ volume.requests_per_user_per_month"):
-        res = sobol(unc_model, ["monthly_cost"], n_base=128)
+        res = sobol(unc_model, ["avg_monthly_cost"], n_base=128)
     groups = res.indices[res.indices["level"] == "group"]
     assert "volume and value" in set(groups["name"]) and "hidden costs" in set(groups["name"])
     assert res.warnings and res.indices.attrs["warnings"]
@@ -137,7 +137,7 @@ def test_spider_linear_hand_computed(linear):
 def test_tornado_use_case_base_is_all_medians(unc_model, tree):
     uc = tree.use_cases["uncertain"]
     with pytest.warns(CorrelatedInputsWarning):
-        df = tornado(unc_model, ["npv", "monthly_cost"])
+        df = tornado(unc_model, ["npv", "avg_monthly_cost"])
     med = {k: np.array([q.median]) for k, q in unc_model.inputs.items()}
     point = evaluate(uc, med, tree.catalog, 1)
     npv = df[df["kpi"] == "npv"]

@@ -42,7 +42,7 @@ def test_summary_json_has_no_nan(worked, test_catalog):
     draws_result = simulate(worked, test_catalog, 50, 0)
     payload = summary_json(draws_result)
     text = json.dumps(payload, allow_nan=False)  # raises if a NaN slipped through
-    assert payload["use_case"] == "worked" and '"monthly_cost"' in text
+    assert payload["use_case"] == "worked" and '"avg_monthly_cost"' in text
 
 
 def test_summarise_zero_outcomes_note_and_table(worked, test_catalog):
