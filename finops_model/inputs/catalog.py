@@ -87,7 +87,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
+    "DEFAULT_BATCH_DISCOUNT",
     "TIERS",
+    "check_discount",
+    "resolve_rates",
     "Catalog",
     "LongContextPrice",
     "LongContextTier",
@@ -368,8 +371,6 @@ class PriceEntry(_Frozen):
     def _long_context_never_cheaper(self) -> PriceEntry:
         if self.long_context is None:
             return self
-        from finops_model.costs.pricing import resolve_rates
-
         price = self.to_price("?")
         labels = {
             "input": "input_per_mtok",
@@ -680,3 +681,88 @@ def catalog_from_data(data: Any, file: str = "") -> Catalog:
         raise CatalogError(problems_from_validation_error(exc, file, Catalog)) from None
     catalog._file = file
     return catalog
+
+
+#: Discount of batch calls when a model lists no batch rates [-].
+DEFAULT_BATCH_DISCOUNT = 0.5
+
+def check_discount(batch_discount: float) -> float:
+    """The batch discount as a float, checked to be a fraction in [0, 1) [-]."""
+    d = float(batch_discount)
+    if not (0.0 <= d < 1.0):
+        raise ValueError(f"batch_discount: expected a fraction in [0, 1), found {batch_discount!r}")
+    return d
+
+
+def resolve_rates(
+    price: ModelPrice,
+    *,
+    long_context: bool = False,
+    batch: bool = False,
+    batch_discount: float = DEFAULT_BATCH_DISCOUNT,
+) -> tuple[dict[str, float], list[str]]:
+    """The five per-token rates that apply to one case of a model's price.
+
+    Parameters
+    ----------
+    price : ModelPrice
+        The model's price [USD/token].
+    long_context : bool
+        Use the long-context tier (the caller has checked that the prompt exceeds its threshold).
+        Ignored when the model has no such tier.
+    batch : bool
+        Batch rates.
+    batch_discount : float
+        Fraction off list price for batch calls when no batch rates are listed [-].
+
+    Returns
+    -------
+    rates : dict of str to float
+        ``input`` (uncached input), ``cache_read``, ``cache_write``, ``output`` (visible output),
+        ``reasoning`` [USD/token].
+    fallbacks : list of str
+        Components whose price is missing and fell back to the input rate
+        (``cache_read``, ``cache_write``).
+    """
+    d = check_discount(batch_discount)
+    tier: Any = price.long_context if (long_context and price.long_context is not None) else price
+    input_rate = tier.input_usd_per_token
+    output_rate = tier.output_usd_per_token
+    fallbacks: list[str] = []
+    cache = {}
+    for name in ("cache_read", "cache_write"):
+        rate = getattr(tier, f"{name}_usd_per_token")
+        if rate is None and tier is not price:
+            rate = getattr(price, f"{name}_usd_per_token")
+        if rate is None:
+            rate = input_rate
+            fallbacks.append(name)
+        cache[name] = rate
+    reasoning = tier.reasoning_usd_per_token
+    if reasoning is None:
+        reasoning = output_rate
+    rates = {
+        "input": input_rate,
+        "cache_read": cache["cache_read"],
+        "cache_write": cache["cache_write"],
+        "output": output_rate,
+        "reasoning": reasoning,
+    }
+    if not batch:
+        return rates, fallbacks
+    # fraction kept in batch: the listed batch/list ratio of the base tier, else 1 - d
+    keep_in = 1.0 - d
+    if price.batch_input_usd_per_token is not None and price.input_usd_per_token > 0:
+        keep_in = price.batch_input_usd_per_token / price.input_usd_per_token
+    keep_out = 1.0 - d
+    if price.batch_output_usd_per_token is not None and price.output_usd_per_token > 0:
+        keep_out = price.batch_output_usd_per_token / price.output_usd_per_token
+    listed_in = tier.batch_input_usd_per_token
+    listed_out = tier.batch_output_usd_per_token
+    return {
+        "input": listed_in if listed_in is not None else input_rate * keep_in,
+        "cache_read": rates["cache_read"] * keep_in,
+        "cache_write": rates["cache_write"] * keep_in,
+        "output": listed_out if listed_out is not None else output_rate * keep_out,
+        "reasoning": reasoning * keep_out,
+    }, fallbacks
