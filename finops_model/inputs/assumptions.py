@@ -183,7 +183,9 @@ def _convert_currency(obj: Any, factor: float) -> Any:
     return obj.model_copy(update=update)
 
 
-def _to_usd(obj: Any, currency: str, fx: Fx, file: str, field_path: str) -> Any:
+def to_usd(obj: Any, currency: str, fx: Fx, file: str, field_path: str) -> Any:
+    """``obj`` (a raw mapping, or money in ``currency``) converted to USD at the rates of ``fx``;
+    an unknown currency is an error naming ``file`` and ``field_path``."""
     if currency == "USD":
         return obj
     rate = fx.rates.get(currency)
@@ -334,8 +336,8 @@ def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, c
         raise AssumptionError(problems)
     assert uc.org is not None
     currency = uc.currency or uc.org.currency
-    org_usd = _to_usd(uc.org, uc.org.currency, fx, file, "org.currency")
-    uc_usd = _to_usd(uc, currency, fx, file, "currency")
+    org_usd = to_usd(uc.org, uc.org.currency, fx, file, "org.currency")
+    uc_usd = to_usd(uc, currency, fx, file, "currency")
     return uc_usd.model_copy(update={"org": org_usd})
 
 

@@ -48,7 +48,8 @@ def F(unit: str, doc: str, default: Any = ..., **kw: Any) -> Any:
     return Field(default, description=f"[{unit}] {doc}", json_schema_extra={"unit": unit}, **kw)
 
 
-def _c(x: float) -> Uncertain:
+def const(x: float) -> Uncertain:
+    """A constant (point) uncertain number, the default of most fields."""
     return Uncertain.constant(x)
 
 

@@ -18,7 +18,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real, _c
+from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real
+from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema_selfhost import MultiProvider, SelfHosting
 
 

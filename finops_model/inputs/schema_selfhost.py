@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, _c
+from finops_model.inputs.fields import F, Fraction, Frozen, Quantity
+from finops_model.inputs.fields import const as _c
 
 RateTier = Literal["on_demand", "reserved_1y", "reserved_3y", "spot", "owned"]
 
