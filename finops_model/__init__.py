@@ -90,7 +90,12 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from finops_model.decisions.waterfall import waterfall
     from finops_model.errors import AssumptionError, CatalogError, FinopsError, ModelError
     from finops_model.explore.widgets import Explorer, explore
-    from finops_model.governance.portfolio import Portfolio, load_portfolio, rollup, rollup_assumptions
+    from finops_model.governance.portfolio import (
+        Portfolio,
+        load_portfolio,
+        rollup,
+        rollup_assumptions,
+    )
     from finops_model.inputs.assumptions import Assumptions, load_assumptions, validate_paths
     from finops_model.inputs.catalog import load_catalog
     from finops_model.inputs.distributions import Uncertain
@@ -98,5 +103,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from finops_model.model.kpis import KPIS, kpi_table
     from finops_model.reports.business_case import BusinessCase, build_business_case
     from finops_model.uncertainty.goalseek import goal_seek
-    from finops_model.uncertainty.sensitivity import rank_correlation, sobol, spider, tornado, use_case_model
+    from finops_model.uncertainty.sensitivity import (
+        rank_correlation,
+        sobol,
+        spider,
+        tornado,
+        use_case_model,
+    )
     from finops_model.uncertainty.summary import format_table, summarise
