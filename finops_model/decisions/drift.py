@@ -43,7 +43,8 @@ from finops_model.inputs.assumptions import iter_uncertain, sample_spec
 from finops_model.inputs.distributions import Method, SampleSpec, sample
 from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema import F, Fraction, Frozen, Quantity, UseCase
-from finops_model.model.engine import PRIMARY_KINDS, Result
+from finops_model.model.components import PRIMARY_KINDS
+from finops_model.model.engine import Result
 
 Array = NDArray[np.float64]
 

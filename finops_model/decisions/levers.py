@@ -101,7 +101,8 @@ from finops_model.inputs.distributions import Method, SampleSpec, Uncertain, sam
 from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema import F, Fraction, Frozen, Quantity, UseCase
 from finops_model.inputs.validation import problems_from_validation_error
-from finops_model.model.engine import PRIMARY_KINDS, Result, evaluate
+from finops_model.model.components import PRIMARY_KINDS
+from finops_model.model.engine import Result, evaluate
 from finops_model.util.paths import ASSUMPTIONS_DIR
 
 #: Waterfall stages in the order that works (domain reference, "Correct Optimization Order").

@@ -12,7 +12,6 @@ built from the drivers once, so evaluating a million trials stays cheap.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,42 +32,12 @@ from finops_model.inputs.distributions import (
     sample,
 )
 from finops_model.inputs.schema import UseCase
+from finops_model.model import selfhost
+from finops_model.model.components import KIND_LABEL, PRIMARY_KINDS, Component, Draws, price_for
 from finops_model.model.kpis import LAYERS
 
 Array = NDArray[np.float64]
 
-#: Layers of the cost stack, in report order.
-
-#: Step kinds whose base call is the model interaction itself; other kinds are orchestration.
-PRIMARY_KINDS = frozenset({"generation", "agent", "summarisation"})
-
-
-@dataclass
-class Component:
-    """One line of the cost stack with its drivers (each an array of trials or a scalar).
-
-    Attributes
-    ----------
-    layer, category : str
-        Where the cost belongs (``LAYERS``) and a readable category.
-    per_request : [USD/request]
-    per_user_month : [USD/active user-month]
-    per_new_user : [USD/new user]
-    fixed_per_month : [USD/live month]
-    one_off : [USD] at month 0
-    monthly_extra : (n, M) array, callable or None [USD/month]
-        Non-linear top-ups (zero outside live months); a callable takes the active users of a
-        block of trials ``(b, M)`` and the block's slice and returns the block's top-ups.
-    """
-
-    layer: str
-    category: str
-    per_request: Any = 0.0
-    per_user_month: Any = 0.0
-    per_new_user: Any = 0.0
-    fixed_per_month: Any = 0.0
-    one_off: Any = 0.0
-    monthly_extra: Any = None
 
 
 @dataclass
@@ -208,41 +177,11 @@ class _BlockExtras:
         return out
 
 
-class _Draws:
-    """Access to sampled inputs by field path; records which paths were read."""
-
-    def __init__(self, draws: Mapping[str, Any], n: int):
-        self.d = draws
-        self.n = n
-        self.read: set[str] = set()
-
-    def __call__(self, path: str, default: Any = None) -> Any:
-        if path in self.d:
-            self.read.add(path)
-            return self.d[path]
-        if default is None:
-            raise KeyError(path)
-        if isinstance(default, str):
-            self.read.add(default)
-            return self.d[default]
-        return default
-
-
-def _price(use_case: UseCase, catalog: Any, model: str) -> ModelPrice:
-    on = _dt.date.fromisoformat(use_case.price_date) if use_case.price_date else _dt.date.max
-    p = catalog.price(model, on=on)
-    assert use_case.org is not None
-    org_discount = use_case.org.provider_discounts.get(p.provider)
-    if org_discount is not None and org_discount.is_constant and org_discount.median > 0:
-        p = p.with_discount(org_discount.median)
-    return p
-
-
 def _window(p: ModelPrice) -> float:
     return float(p.context_window) if p.context_window else np.inf
 
 
-def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discount: float) -> tuple[list[Component], dict[str, dict[str, Array]], dict[str, Array]]:
+def _step_components(uc: UseCase, v: Draws, catalog: Any, n: int, batch_discount: float) -> tuple[list[Component], dict[str, dict[str, Array]], dict[str, Array]]:
     comps: list[Component] = []
     steps: dict[str, dict[str, Array]] = {}
     zeros = np.zeros(n)
@@ -251,7 +190,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
     if uc.rag is not None:
         retrieved = rag.retrieved_tokens(v("rag.top_k"), v("rag.chunk_tokens"))
     for name, s in uc.steps.items():
-        p = _price(uc, catalog, s.model)
+        p = price_for(uc, catalog, s.model)
         pre = f"steps.{name}."
         iterations = 1.0
         tool_ctx = 0.0
@@ -307,11 +246,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
             comps.append(Component("application_logic", "agent loops and fan-out", per_request=loop_cost))
             comps.append(Component("application_logic", "retries", per_request=retry_cost))
         else:
-            label = {
-                "router": "routing", "tool": "tool-use calls", "validation": "validation and guardrails",
-                "guardrail": "validation and guardrails", "moderation": "validation and guardrails",
-                "judge": "LLM-as-judge",
-            }[s.kind]
+            label = KIND_LABEL[s.kind]
             comps.append(Component("application_logic", label, per_request=base_cost + loop_cost + retry_cost))
         comps.append(Component("application_logic", "tool calls", per_request=tools))
         step_cost = base_cost + loop_cost + retry_cost
@@ -329,11 +264,11 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
     return comps, steps, totals
 
 
-def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
+def _rag_components(uc: UseCase, v: Draws, catalog: Any, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
     if uc.rag is None:
         return []
     r = uc.rag
-    embed = _price(uc, catalog, r.embedding_model).input_usd_per_token
+    embed = price_for(uc, catalog, r.embedding_model).input_usd_per_token
     indexed = rag.indexed_tokens(v("rag.corpus_tokens"), v("rag.chunk_overlap"))
     monthly_tokens = rag.embedding_tokens_per_month(
         v("rag.corpus_tokens"), v("rag.chunk_overlap"), v("rag.reindex_per_month"), v("rag.corpus_change_per_month")
@@ -346,7 +281,7 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any
         if r.rerank.price_per_search is not None:
             rerank_price = v("rag.rerank.price_per_search")
         elif r.rerank.model:
-            per_query = _price(uc, catalog, r.rerank.model).per_query_usd
+            per_query = price_for(uc, catalog, r.rerank.model).per_query_usd
             if per_query is None:
                 raise ModelError(
                     f"use case {uc.id}: rag.rerank: expected a per-search price for {r.rerank.model!r} "
@@ -378,7 +313,7 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any
 
 
 def _infrastructure_components(
-    uc: UseCase, v: _Draws, catalog: Any = None, steps: dict[str, dict[str, Array]] | None = None,
+    uc: UseCase, v: Draws, catalog: Any = None, steps: dict[str, dict[str, Array]] | None = None,
     live: NDArray[np.bool_] | None = None,
 ) -> list[Component]:
     pre = "infrastructure."
@@ -389,22 +324,20 @@ def _infrastructure_components(
         Component("infrastructure", "seat licences", per_user_month=v(pre + "seat_licence_per_user_month")),
     ]
     if uc.infrastructure.deployment != "api" or uc.infrastructure.multi_provider is not None:
-        # Build-versus-buy seam (finops_model.tco): self-hosted / hybrid serving on a GPU fleet
+        # Build-versus-buy seam (model/selfhost.py): self-hosted / hybrid serving on a GPU fleet
         # sized month by month, with the API model cost of the traffic it serves credited back in
         # the model-cost categories (never billed twice); and the multi-provider fallback.
-        from finops_model.model import selfhost as tco
-
         if steps is None or live is None:
             raise ModelError(f"use case {uc.id}: infrastructure: self-hosting and multi-provider pricing need the steps and live months")
-        comps += tco.infrastructure_components(uc, v, catalog, steps, tco.monthly_requests(uc, v, v.n, live), live, v.n)
+        comps += selfhost.infrastructure_components(uc, v, catalog, steps, selfhost.monthly_requests(uc, v, v.n, live), live, v.n)
     return comps
 
 
-def _rate(v: _Draws, role: str) -> Any:
+def _rate(v: Draws, role: str) -> Any:
     return v(f"org.labour_rates.{role}")
 
 
-def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, dict[str, Array]], model_cost_per_request: Array, batch_discount: float) -> list[Component]:
+def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dict[str, Array]], model_cost_per_request: Array, batch_discount: float) -> list[Component]:
     assert uc.org is not None
     h = uc.hidden
     over = v("org.overhead_factor")
@@ -418,7 +351,7 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
     # evaluation: golden-set runs (system + judge), raters, dataset upkeep
     ev = "hidden.evaluation."
     judge_model = h.evaluation.judge_model or next(iter(uc.steps.values())).model
-    judge_call = interaction.blended_call_cost(_price(uc, catalog, judge_model), v(ev + "judge_input_tokens"), v(ev + "judge_output_tokens"), batch_discount=batch_discount)
+    judge_call = interaction.blended_call_cost(price_for(uc, catalog, judge_model), v(ev + "judge_input_tokens"), v(ev + "judge_output_tokens"), batch_discount=batch_discount)
     runs = hidden.evaluation_run_cost(v(ev + "golden_set_size"), v(ev + "runs_per_month"), model_cost_per_request + judge_call)
     eval_labour = hidden.labour_cost(v(ev + "human_rater_hours_per_month"), _rate(v, h.evaluation.rater_role), over) + hidden.labour_cost(
         v(ev + "dataset_upkeep_hours_per_month"), _rate(v, h.evaluation.upkeep_role), over
@@ -495,10 +428,10 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     if n is None:
         sizes = {np.size(x) for x in draws.values() if np.ndim(x) == 1}
         n = sizes.pop() if sizes else 1
-    return _evaluate(use_case, _Draws(draws, n), catalog, n)
+    return _evaluate(use_case, Draws(draws, n), catalog, n)
 
 
-def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Array | None = None) -> Result:
+def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Array | None = None) -> Result:
     draws = v.d
     uc = use_case
     assert uc.org is not None
@@ -642,7 +575,7 @@ def _take(x: Any, sl: slice) -> Any:
 
 
 def _monthly(
-    v: _Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
+    v: Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
     rpu: Any, a_req: Array, a_user: Array, a_new: Array, a_fixed: Array, one_off: Array,
     value_per_user_month: Array, discount: Array, users_out: Array | None = None,
 ) -> dict[str, Any]:
@@ -734,7 +667,7 @@ def used_inputs(use_case: UseCase, catalog: Any) -> frozenset[str]:
         return cached[1]
     spec = sample_spec(use_case)
     point = {k: np.array([q.median]) for k, q in spec.inputs.items()}
-    recorder = _Draws(point, 1)
+    recorder = Draws(point, 1)
     _evaluate(use_case, recorder, catalog, 1)
     used = frozenset(recorder.read)
     if len(_USED_CACHE) > 256:
@@ -784,7 +717,7 @@ def simulate(
         for start in range(0, n, SIMULATE_BLOCK):
             b = min(SIMULATE_BLOCK, n - start)
             draws = sample(spec, b, method="mc", streams=streams)
-            parts.append(_evaluate(use_case, _Draws(draws, b), catalog, b, users[start:start + b]))
+            parts.append(_evaluate(use_case, Draws(draws, b), catalog, b, users[start:start + b]))
         result = Result.concat(parts, users)
     else:
         result = evaluate(use_case, sample(spec, n, seed, method), catalog, n)

@@ -308,7 +308,7 @@ def tco_frame(tco: Any) -> pd.DataFrame:
 
 
 def tco_section_html(tco: Any) -> str:
-    """The build-versus-buy section of a :class:`~finops_model.tco.TcoResult` as HTML."""
+    """The build-versus-buy section of a :class:`~finops_model.decisions.build_vs_buy.TcoResult` as HTML."""
     import altair as alt
 
     rows = []
@@ -338,7 +338,7 @@ def tco_section_html(tco: Any) -> str:
 
 def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | None = None, scenarios: tuple[str, ...] = ()) -> Any:
     """Build versus buy for every use case with a self-hosting option, as one HTML page body."""
-    from finops_model.model.selfhost import compare
+    from finops_model.decisions.build_vs_buy import compare_deployments
 
     a = load_assumptions(assumptions_dir or None, tuple(scenarios))
     parts = [STYLE, "<h1>Build versus buy</h1><p>Self-hosting total cost of ownership against the API, for every use case "
@@ -351,7 +351,7 @@ def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | 
             if getattr(uc.infrastructure, "self_hosting", None) is None:
                 continue
             found = True
-            parts.append(f"<h2>{esc(uc.name)} ({esc(uc_id)})</h2>" + tco_section_html(compare(uc, a.catalog, n=trials, seed=seed)))
+            parts.append(f"<h2>{esc(uc.name)} ({esc(uc_id)})</h2>" + tco_section_html(compare_deployments(uc, a.catalog, n=trials, seed=seed)))
     if not found:
         parts.append("<p>No use case has a self-hosting option yet.</p>")
     return as_html("".join(parts))
@@ -443,6 +443,6 @@ def _attach_levers(case: BusinessCase, trials: int, seed: int) -> None:
 def _attach_tco(case: BusinessCase, trials: int, seed: int) -> None:
     if getattr(case.use_case.infrastructure, "self_hosting", None) is None:
         return
-    from finops_model.model.selfhost import compare
+    from finops_model.decisions.build_vs_buy import compare_deployments
 
-    case.tco = compare(case.use_case, case.assumptions.catalog, n=min(trials, 2000), seed=seed)
+    case.tco = compare_deployments(case.use_case, case.assumptions.catalog, n=min(trials, 2000), seed=seed)
