@@ -35,7 +35,12 @@ def _imports(name: str, path: Path) -> list[tuple[str, str | None, int]]:
     at any depth (lazy imports inside functions count)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     out: list[tuple[str, str | None, int]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+                   for child in node.body for n in ast.walk(child)}
+    for node in ast.walk(tree):
+        if id(node) in typing_only:  # imports for type checkers only never run
+            continue
         if isinstance(node, ast.ImportFrom):
             mod = node.module or ""
             if node.level:

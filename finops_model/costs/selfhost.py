@@ -83,14 +83,6 @@ def throughput_at_latency(latency_target_ms: ArrayLike, curve_latency_ms: ArrayL
     return np.where(target < lat[0], np.nan, out)
 
 
-def prefill_rate_from_ttft(input_tokens: ArrayLike, ttft_ms: ArrayLike, gpus: ArrayLike) -> Array:
-    """Prefill throughput per GPU from a single-request time to first token [tokens/s/GPU].
-
-    At concurrency 1 the time to first token is (almost) all prefill: ``input / TTFT / GPUs``.
-    """
-    return _f(input_tokens) / (_f(ttft_ms) / 1000.0) / _f(gpus)
-
-
 def decode_rate(
     output_tokens_per_s_per_gpu: ArrayLike,
     bench_input_tokens: ArrayLike,

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from finops_model.costs import selfhost as sh
 from finops_model.errors import AssumptionError, CatalogError, ModelError, Problem, did_you_mean
 from finops_model.inputs.validation import problems_from_validation_error
 from finops_model.util import paths, yamlio
@@ -35,6 +35,15 @@ __all__ = [
     "hardware_for",
     "load_hardware",
 ]
+
+
+
+def prefill_rate_from_ttft(input_tokens: ArrayLike, ttft_ms: ArrayLike, gpus: ArrayLike) -> NDArray[np.float64]:
+    """Prefill throughput per GPU from a single-request time to first token [tokens/s/GPU].
+
+    At concurrency 1 the time to first token is (almost) all prefill: ``input / TTFT / GPUs``.
+    """
+    return np.asarray(input_tokens, float) / (np.asarray(ttft_ms, float) / 1000.0) / np.asarray(gpus, float)
 
 
 class _Frozen(BaseModel):
@@ -169,7 +178,7 @@ class Hardware:
         first = g[0]
         prefill = None
         if first.concurrency == 1 and first.ttft_ms is not None:
-            prefill = float(sh.prefill_rate_from_ttft(first.input_tokens, first.ttft_ms, first.gpus))
+            prefill = float(prefill_rate_from_ttft(first.input_tokens, first.ttft_ms, first.gpus))
         return ServingCurve(model, gpu, engine, key[2], key[0], key[1], tps, itl, ttft, prefill, tuple(sorted({p.source for p in g})))
 
 

@@ -10,7 +10,7 @@ import yaml
 from numpy.testing import assert_allclose
 
 from finops_model.errors import CatalogError
-from finops_model.inputs.hardware import load_hardware
+from finops_model.inputs.hardware import load_hardware, prefill_rate_from_ttft
 from finops_model.util.paths import CATALOG_DIR
 
 DATA = Path(__file__).parents[1] / "data"
@@ -61,3 +61,9 @@ def test_load_hardware_rejects_unknown_tier(tmp_path):
     (folder / "gpus.yaml").write_text(yaml.safe_dump(gpus))
     with pytest.raises(CatalogError, match=r"gpus\.test-gpu\.rates\.0\.tier"):
         load_hardware(folder)
+
+
+def test_prefill_rate_from_a_single_request_ttft():
+    # a published single-request point: 5,000 input tokens, 406.77 ms to first token on 2 GPUs
+    assert_allclose(prefill_rate_from_ttft(5000, 406.77, 2), 5000 / 0.40677 / 2)
+    assert_allclose(prefill_rate_from_ttft(5000, 406.77, 2), 6146.0, rtol=1e-3)
