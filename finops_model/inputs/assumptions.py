@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from finops_model.errors import AssumptionError, CatalogError, Problem, did_you_mean
 from finops_model.inputs.distributions import SampleSpec, SpecError, Uncertain, check_correlation
-from finops_model.inputs.schema import Fx, Org, Scenario, UseCase
+from finops_model.inputs.schema import Fx, Org, ResolvedUseCase, Scenario, UseCase
 from finops_model.inputs.validation import problems_from_validation_error
 from finops_model.util import yamlio
 from finops_model.util.paths import ASSUMPTIONS_DIR
@@ -291,8 +291,7 @@ def _check_models(uc: UseCase, catalog: Any, file: str) -> list[Problem]:
 
 
 def _check_roles(uc: UseCase, file: str) -> list[Problem]:
-    assert uc.org is not None
-    rates = uc.org.labour_rates
+    rates = uc.resolved_org.labour_rates
     problems = []
     for path, role in _role_refs(uc):
         if role not in rates:
@@ -306,18 +305,18 @@ def _role_refs(uc: UseCase) -> Iterator[tuple[str, str]]:
     yield "hidden.evaluation.rater_role", h.evaluation.rater_role
     yield "hidden.evaluation.upkeep_role", h.evaluation.upkeep_role
     yield "hidden.safety.review_role", h.safety.review_role
-    assert uc.org is not None
-    yield "hidden.human_review.role", h.human_review.role or uc.org.hidden_defaults.review_role
+    org = uc.resolved_org
+    yield "hidden.human_review.role", h.human_review.role or org.hidden_defaults.review_role
     yield "hidden.enablement.user_role", h.enablement.user_role
     yield "hidden.enablement.champions_role", h.enablement.champions_role
     yield "hidden.enablement.support_role", h.enablement.support_role
     yield "hidden.platform.operations_role", h.platform.operations_role
-    yield "org.platform.platform_team_role", uc.org.platform.platform_team_role
+    yield "org.platform.platform_team_role", org.platform.platform_team_role
     if uc.value.saved_role:
         yield "value.saved_role", uc.value.saved_role
 
 
-def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str) -> UseCase:
+def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str) -> ResolvedUseCase:
     """Validate one use case's raw data against the schema, the catalog and the org defaults.
 
     Raises
@@ -330,11 +329,10 @@ def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, c
     if not isinstance(org_over, Mapping):
         raise AssumptionError.single(file, "org", f"expected a mapping of organisation overrides, found {org_over!r}")
     data["org"] = deep_merge(org_raw, org_over)
-    uc = _validate(UseCase, data, file)
+    uc: ResolvedUseCase = _validate(ResolvedUseCase, data, file)
     problems = _check_models(uc, catalog, file) + _check_roles(uc, file) + _check_correlations(uc, file)
     if problems:
         raise AssumptionError(problems)
-    assert uc.org is not None
     currency = uc.currency or uc.org.currency
     org_usd = to_usd(uc.org, uc.org.currency, fx, file, "org.currency")
     uc_usd = to_usd(uc, currency, fx, file, "currency")

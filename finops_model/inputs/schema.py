@@ -18,9 +18,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real
+from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real, bounded
 from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema_selfhost import MultiProvider, SelfHosting
+
+#: A discount off list price: the rates are multiplied by ``1 − d``, so ``d`` = 1 prices a call at zero.
+Discount = bounded(Fraction, lt=1, why="a discount of 1 makes every price zero")
 
 
 def _iso_text(value: Any) -> Any:
@@ -61,16 +64,16 @@ class Org(Frozen):
     labour_rates: dict[str, Quantity] = F(
         "CUR/hour", "fully loaded cost per hour by role (salary, benefits, overhead)", {}
     )
-    hours_per_fte_month: Quantity = F("hours/FTE-month", "productive hours of one FTE", _c(160))
+    hours_per_fte_month: bounded(Quantity, gt=0, why="an FTE with no productive hours costs nothing") = F("hours/FTE-month", "productive hours of one FTE", _c(160))
     overhead_factor: Quantity = F("×", "multiplier on labour for management and tooling", _c(1.0))
     discount_rate_per_year: Fraction = F("fraction/year", "discount rate for NPV", _c(0.10))
-    batch_discount: Fraction = F("fraction", "batch discount where a model lists no batch rate", _c(0.5))
+    batch_discount: Discount = F("fraction", "batch discount where a model lists no batch rate", _c(0.5))
     build_vs_buy_review_per_year: Quantity = F(
         "CUR/year", "annual model spend that triggers a build-vs-buy review", _c(500_000)
     )
     platform: PlatformPool = Field(default_factory=PlatformPool, description="shared platform pool")
     hidden_defaults: HiddenDefaults = Field(default_factory=HiddenDefaults)
-    provider_discounts: dict[str, Fraction] = F(
+    provider_discounts: dict[str, Discount] = F(
         "fraction", "negotiated discount on list price by provider", {}
     )
     cost_center_budgets: dict[str, Quantity] = F(
@@ -112,7 +115,7 @@ class Volume(Frozen):
     active_users: Quantity = F("users", "users at full adoption")
     requests_per_user_per_month: Quantity = F("requests/user/month", "requests per active user")
     adoption: Adoption = Field(default_factory=Adoption)
-    growth_per_month: Real = F("fraction/month", "compound growth of the user base", _c(0))
+    growth_per_month: bounded(Real, gt=-1, why="growth of −100 % a month or less leaves (1 + g)^t undefined") = F("fraction/month", "compound growth of the user base", _c(0))
     peak_to_average: Quantity = F("×", "peak hourly load over average (for capacity sizing)", _c(3))
 
 
@@ -204,8 +207,8 @@ class Rag(Frozen):
 
     corpus_tokens: Quantity = F("tokens", "size of the indexed corpus")
     embedding_model: str = F("catalog id", "embedding model")
-    chunk_tokens: Quantity = F("tokens/chunk", "chunk size", _c(512))
-    chunk_overlap: Fraction = F("fraction", "overlap between consecutive chunks", _c(0))
+    chunk_tokens: bounded(Quantity, gt=0, why="vectors = indexed tokens / chunk_tokens") = F("tokens/chunk", "chunk size", _c(512))
+    chunk_overlap: bounded(Fraction, lt=1, why="indexed tokens = corpus / (1 − overlap)") = F("fraction", "overlap between consecutive chunks", _c(0))
     reindex_per_month: Quantity = F("re-indexes/month", "full re-embeddings of the corpus per month", _c(0))
     corpus_change_per_month: Fraction = F("fraction/month", "share of the corpus re-embedded incrementally", _c(0))
     embedding_dimensions: Quantity = F("dimensions/vector", "vector dimensions", _c(1536))
@@ -391,6 +394,23 @@ class UseCase(Frozen):
     sources: dict[str, str] = F("text", "source of any figure taken from public material, by field path", {})
     org: Org | None = Field(None, description="organisation defaults after this use case's overrides")
 
+    @property
+    def resolved_org(self) -> Org:
+        """The organisation defaults this use case was resolved against (its ``org``).
+
+        Raises
+        ------
+        ModelError
+            When the use case was built without them (load it with ``load_assumptions``,
+            which returns :class:`ResolvedUseCase` objects).
+        """
+        if self.org is None:
+            from finops_model.errors import ModelError
+
+            raise ModelError(f"use case {self.id}: org: expected the organisation defaults (load the use case "
+                             "with load_assumptions), found none")
+        return self.org
+
     @model_validator(mode="after")
     def _retrieval_needs_rag(self) -> UseCase:
         users = [n for n, s in self.steps.items() if s.uses_retrieval]
@@ -401,6 +421,13 @@ class UseCase(Frozen):
                 {"steps": ", ".join(users)},
             )
         return self
+
+
+class ResolvedUseCase(UseCase):
+    """A use case merged with the organisation defaults (what ``load_assumptions`` returns):
+    ``org`` is always present."""
+
+    org: Org = Field(description="organisation defaults after this use case's overrides")
 
 
 class Scenario(Frozen):

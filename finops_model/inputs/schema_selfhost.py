@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from finops_model.inputs.fields import F, Fraction, Frozen, Quantity
+from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, bounded
 from finops_model.inputs.fields import const as _c
 
 RateTier = Literal["on_demand", "reserved_1y", "reserved_3y", "spot", "owned"]
@@ -30,13 +30,13 @@ class Sizing(Frozen):
     """How the fleet is sized for peak load."""
 
     peak_to_average: Quantity | None = F("×", "peak hourly load over average (default: volume.peak_to_average)", None)
-    max_utilisation: Fraction = F("fraction", "utilisation allowed at the peak hour (burst headroom)", _c(0.8))
+    max_utilisation: bounded(Fraction, gt=0, why="GPUs = peak load / (GPUs per replica × max utilisation)") = F("fraction", "utilisation allowed at the peak hour (burst headroom)", _c(0.8))
     redundant_replicas: Quantity = F("replicas", "spare replicas (1 = N+1)", _c(1))
     min_replicas: Quantity = F("replicas", "minimum replicas in service", _c(2))
     prefix_cache_hit_rate: Fraction | None = F(
         "fraction", "share of input tokens served from the prefix (KV) cache (default: the steps' cached_prompt_share)", None
     )
-    prefill_tokens_per_s_per_gpu: Quantity | None = F(
+    prefill_tokens_per_s_per_gpu: bounded(Quantity, gt=0, why="prefill time = input tokens / prefill rate") | None = F(
         "tokens/s/GPU", "prefill throughput (default: from the curve's single-request TTFT)", None
     )
     slo_throughput_fraction: Fraction = F(
@@ -52,7 +52,7 @@ class Owned(Frozen):
 
     purchase_price_per_gpu: Quantity | None = F("CUR/GPU", "GPU purchase price (default: the GPU catalog)", None)
     server_overhead: Quantity = F("fraction of GPU price", "servers, CPUs, memory, NICs and racks on top of the GPUs", _c(0.35))
-    amortisation_years: Quantity = F("years", "depreciation period", _c(4))
+    amortisation_years: bounded(Quantity, gt=0, why="capex per month = purchase / (12 × amortisation years)") = F("years", "depreciation period", _c(4))
     power_kw_per_gpu: Quantity | None = F("kW/GPU", "server draw per GPU (default: the GPU catalog)", None)
     pue: Quantity = F("×", "power usage effectiveness of the data centre", _c(1.3))
     electricity_per_kwh: Quantity = F("CUR/kWh", "electricity price", _c(0.10))

@@ -89,17 +89,27 @@ class Draws:
 
 
 def price_for(use_case: UseCase, catalog: Any, model: str) -> ModelPrice:
-    """The catalog price of ``model`` on the use case's price date, with its provider's org discount.
+    """The catalog price of ``model`` on the use case's price date, with a constant negotiated
+    discount of its provider applied (an uncertain one is :func:`list_share`, per trial).
 
     Prices are per token [USD/token]; the date is ``use_case.price_date`` (default: the latest).
     """
     on = _dt.date.fromisoformat(use_case.price_date) if use_case.price_date else _dt.date.max
     p = catalog.price(model, on=on)
-    assert use_case.org is not None
-    org_discount = use_case.org.provider_discounts.get(p.provider)
+    org_discount = use_case.resolved_org.provider_discounts.get(p.provider)
     if org_discount is not None and org_discount.is_constant and org_discount.median > 0:
         p = p.with_discount(org_discount.median)
     return p
+
+
+def list_share(use_case: UseCase, v: Draws, price: ModelPrice) -> Any:
+    """Share of the catalog rates paid after an uncertain negotiated discount of the price's
+    provider, per trial ``1 − d`` [fraction]; 1.0 when the discount is a constant (then
+    :func:`price_for` has applied it) or absent."""
+    d = use_case.resolved_org.provider_discounts.get(price.provider)
+    if d is None or d.is_constant:
+        return 1.0
+    return 1.0 - np.asarray(v(f"org.provider_discounts.{price.provider}"), float)
 
 
 def per_trial(x: Any, n: int) -> Array:

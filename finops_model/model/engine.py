@@ -33,7 +33,14 @@ from finops_model.inputs.distributions import (
 )
 from finops_model.inputs.schema import UseCase
 from finops_model.model import selfhost
-from finops_model.model.components import KIND_LABEL, PRIMARY_KINDS, Component, Draws, price_for
+from finops_model.model.components import (
+    KIND_LABEL,
+    PRIMARY_KINDS,
+    Component,
+    Draws,
+    list_share,
+    price_for,
+)
 from finops_model.model.kpis import LAYERS
 
 Array = NDArray[np.float64]
@@ -181,7 +188,7 @@ def _window(p: ModelPrice) -> float:
     return float(p.context_window) if p.context_window else np.inf
 
 
-def _step_components(uc: UseCase, v: Draws, catalog: Any, n: int, batch_discount: float) -> tuple[list[Component], dict[str, dict[str, Array]], dict[str, Array]]:
+def _step_components(uc: UseCase, v: Draws, catalog: Any, n: int, batch_discount: Any) -> tuple[list[Component], dict[str, dict[str, Array]], dict[str, Array]]:
     comps: list[Component] = []
     steps: dict[str, dict[str, Array]] = {}
     zeros = np.zeros(n)
@@ -221,6 +228,7 @@ def _step_components(uc: UseCase, v: Draws, catalog: Any, n: int, batch_discount
         cost_call = interaction.blended_call_cost(
             p, tokens["total"], out_tokens, v(pre + "cached_prompt_share"), v(pre + "cache_write_share"),
             reasoning, v(pre + "batch_share"), batch_discount, v(pre + "price_per_image"), v(pre + "images_per_call"),
+            list_price_share=list_share(uc, v, p),
         )
         attempts = orchestration.retry_multiplier(v(pre + "retry.rate"), s.retry.max_retries)
         calls = orchestration.calls_per_request(v(pre + "share_of_requests"), v(pre + "calls_per_request"), iterations, attempts)
@@ -268,7 +276,8 @@ def _rag_components(uc: UseCase, v: Draws, catalog: Any, requests_per_user: Any,
     if uc.rag is None:
         return []
     r = uc.rag
-    embed = price_for(uc, catalog, r.embedding_model).input_usd_per_token
+    embed_price = price_for(uc, catalog, r.embedding_model)
+    embed = embed_price.input_usd_per_token * list_share(uc, v, embed_price)
     indexed = rag.indexed_tokens(v("rag.corpus_tokens"), v("rag.chunk_overlap"))
     monthly_tokens = rag.embedding_tokens_per_month(
         v("rag.corpus_tokens"), v("rag.chunk_overlap"), v("rag.reindex_per_month"), v("rag.corpus_change_per_month")
@@ -281,13 +290,14 @@ def _rag_components(uc: UseCase, v: Draws, catalog: Any, requests_per_user: Any,
         if r.rerank.price_per_search is not None:
             rerank_price = v("rag.rerank.price_per_search")
         elif r.rerank.model:
-            per_query = price_for(uc, catalog, r.rerank.model).per_query_usd
+            rerank_model = price_for(uc, catalog, r.rerank.model)
+            per_query = rerank_model.per_query_usd
             if per_query is None:
                 raise ModelError(
                     f"use case {uc.id}: rag.rerank: expected a per-search price for {r.rerank.model!r} "
                     "in the catalog or rag.rerank.price_per_search, found neither"
                 )
-            rerank_price = per_query
+            rerank_price = per_query * list_share(uc, v, rerank_model)
     q = rag.query_cost(v("rag.queries_per_request"), v("rag.query_tokens"), embed, v("rag.price_per_query"), rerank_price)
     minimum = v("rag.minimum_per_month")
     extra = None
@@ -337,8 +347,8 @@ def _rate(v: Draws, role: str) -> Any:
     return v(f"org.labour_rates.{role}")
 
 
-def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dict[str, Array]], model_cost_per_request: Array, batch_discount: float) -> list[Component]:
-    assert uc.org is not None
+def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dict[str, Array]], model_cost_per_request: Array, batch_discount: Any) -> list[Component]:
+    org = uc.resolved_org
     h = uc.hidden
     over = v("org.overhead_factor")
     fte_h = v("org.hours_per_fte_month")
@@ -351,7 +361,9 @@ def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dic
     # evaluation: golden-set runs (system + judge), raters, dataset upkeep
     ev = "hidden.evaluation."
     judge_model = h.evaluation.judge_model or next(iter(uc.steps.values())).model
-    judge_call = interaction.blended_call_cost(price_for(uc, catalog, judge_model), v(ev + "judge_input_tokens"), v(ev + "judge_output_tokens"), batch_discount=batch_discount)
+    judge_price = price_for(uc, catalog, judge_model)
+    judge_call = interaction.blended_call_cost(judge_price, v(ev + "judge_input_tokens"), v(ev + "judge_output_tokens"),
+                                               batch_discount=batch_discount, list_price_share=list_share(uc, v, judge_price))
     runs = hidden.evaluation_run_cost(v(ev + "golden_set_size"), v(ev + "runs_per_month"), model_cost_per_request + judge_call)
     eval_labour = hidden.labour_cost(v(ev + "human_rater_hours_per_month"), _rate(v, h.evaluation.rater_role), over) + hidden.labour_cost(
         v(ev + "dataset_upkeep_hours_per_month"), _rate(v, h.evaluation.upkeep_role), over
@@ -371,7 +383,7 @@ def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dic
     )
     # human review
     hr = "hidden.human_review."
-    review_role = h.human_review.role or uc.org.hidden_defaults.review_role
+    review_role = h.human_review.role or org.hidden_defaults.review_role
     review = hidden.human_review_cost_per_request(v(hr + "share_reviewed"), v(hr + "minutes_per_review"), _rate(v, review_role), over)
     if h.human_review.per == "outcome":  # reviews follow outcomes, not requests
         review = review * v("value.outcomes_per_request")
@@ -385,7 +397,7 @@ def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dic
     # share of platform operations
     pl = "org.platform."
     pool = v(pl + "gateway") + v(pl + "observability_platform") + hidden.labour_cost(
-        hidden.fte_hours(v(pl + "platform_team_fte"), fte_h), _rate(v, uc.org.platform.platform_team_role), over
+        hidden.fte_hours(v(pl + "platform_team_fte"), fte_h), _rate(v, org.platform.platform_team_role), over
     )
     ops = v("hidden.platform.share_of_platform") * pool + hidden.labour_cost(
         v("hidden.platform.operations_hours_per_month"), _rate(v, h.platform.operations_role), over
@@ -434,7 +446,6 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
 def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Array | None = None) -> Result:
     draws = v.d
     uc = use_case
-    assert uc.org is not None
     months = uc.horizon_months
     build = uc.one_off.build_months
     if build >= months:
@@ -445,7 +456,7 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
     live_count = float(live.sum())
 
     rpu = v("volume.requests_per_user_per_month")
-    batch_discount = float(np.median(v("org.batch_discount")))
+    batch_discount = v("org.batch_discount")  # [fraction], a constant or one per trial
 
     comps, steps, totals = _step_components(uc, v, catalog, n, batch_discount)
     comps += _rag_components(uc, v, catalog, rpu, live)
