@@ -35,11 +35,11 @@ def average_history_tokens(turns: ArrayLike, tokens_per_turn: ArrayLike, cap: Ar
     """
     span = np.maximum(np.asarray(turns, dtype=float) - 1.0, 0.0)
     k = np.asarray(tokens_per_turn, dtype=float)
-    cap = np.maximum(np.asarray(cap, dtype=float), 0.0)
+    c = np.maximum(np.asarray(cap, dtype=float), 0.0)  # [tokens/call], as an array
     full = k * span
     with np.errstate(all="ignore"):  # the capped branch is only used where full > cap
-        capped = cap - cap**2 / (2.0 * full)
-    return np.where(full <= cap, full / 2.0, capped)
+        capped = c - c**2 / (2.0 * full)
+    return np.where(full <= c, full / 2.0, capped)
 
 
 def input_tokens_per_call(
