@@ -352,7 +352,13 @@ def test_evaluate_human_review_per_outcome(test_assumptions):
 # --------------------------------------------------------------------------- finance conventions
 def test_annual_convention_table_case_matches_the_hand_computed_tei_case(test_assumptions, test_catalog):
     """A case stated as a table (no drivers): the three-year TEI case of tests/costs/test_finance.py."""
-    from tests.costs.test_finance import TEI_NPV, TEI_PAYBACK_YEARS, TEI_PV_BENEFITS, TEI_PV_COSTS, TEI_ROI
+    from tests.costs.test_finance import (
+        TEI_NPV,
+        TEI_PAYBACK_YEARS,
+        TEI_PV_BENEFITS,
+        TEI_PV_COSTS,
+        TEI_ROI,
+    )
 
     raw = _raw(test_assumptions)
     raw["horizon_months"] = 36
