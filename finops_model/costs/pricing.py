@@ -67,7 +67,7 @@ def _check_discount(batch_discount: float) -> float:
 def resolve_rates(
     price: ModelPrice,
     *,
-    long_context: bool = False,
+    long_context: bool | int = False,
     batch: bool = False,
     batch_discount: float = DEFAULT_BATCH_DISCOUNT,
 ) -> tuple[dict[str, float], list[str]]:
@@ -77,9 +77,10 @@ def resolve_rates(
     ----------
     price : ModelPrice
         The model's price [USD/token].
-    long_context : bool
-        Use the long-context tier (the caller has checked that the prompt exceeds its threshold).
-        Ignored when the model has no such tier.
+    long_context : bool or int
+        Use a long-context tier (the caller has checked that the prompt exceeds its threshold):
+        ``True`` or 1 the first tier, k the k-th (ascending threshold); 0 / ``False`` the base
+        rates. Ignored when the model has no such tier.
     batch : bool
         Batch rates.
     batch_discount : float
@@ -95,7 +96,9 @@ def resolve_rates(
         (``cache_read``, ``cache_write``).
     """
     d = _check_discount(batch_discount)
-    tier: Any = price.long_context if (long_context and price.long_context is not None) else price
+    tiers = price.long_context_tiers
+    level = min(int(long_context), len(tiers))
+    tier: Any = tiers[level - 1] if level > 0 else price
     input_rate = tier.input_usd_per_token
     output_rate = tier.output_usd_per_token
     fallbacks: list[str] = []
@@ -214,11 +217,10 @@ def _prepare(
 
     cases: dict[tuple[bool, bool], dict[str, float]] = {}
     fallbacks: set[str] = set()
-    lc = price.long_context
-    long_mask: NDArray[np.bool_] | None = None
-    if lc is not None:
-        long_mask = inp > lc.threshold_tokens
-    long_options = [False] if long_mask is None else sorted({bool(x) for x in np.unique(long_mask)})
+    long_mask: NDArray[np.int_] | None = None  # the long-context tier of each call (0: base)
+    if price.long_context_tiers:
+        long_mask = sum((inp > t.threshold_tokens).astype(int) for t in price.long_context_tiers)
+    long_options = [0] if long_mask is None else sorted({int(x) for x in np.unique(long_mask)})
     batch_options = sorted({bool(x) for x in np.unique(batch_arr)})
     for is_long in long_options or [False]:
         for is_batch in batch_options or [False]:
@@ -234,7 +236,7 @@ def _prepare(
             rate_arrays[comp] = next(iter(cases.values()))[comp]
             continue
 
-        def pick(is_long: bool, comp: str = comp) -> Any:
+        def pick(is_long: int, comp: str = comp) -> Any:
             no_b = cases.get((is_long, False), {}).get(comp)
             yes_b = cases.get((is_long, True), {}).get(comp)
             if no_b is None:
@@ -244,9 +246,10 @@ def _prepare(
             return np.where(batch_arr, yes_b, no_b)
 
         if long_mask is None or len(long_options) == 1:
-            rate_arrays[comp] = pick(long_options[0] if long_options else False)
+            rate_arrays[comp] = pick(long_options[0] if long_options else 0)
         else:
-            rate_arrays[comp] = np.where(long_mask, pick(True), pick(False))
+            levels = range(max(long_options) + 1)
+            rate_arrays[comp] = np.choose(long_mask, [pick(lv) if lv in long_options else 0.0 for lv in levels])
 
     tokens = {
         "input": np.maximum(inp - cached, 0.0),
