@@ -41,7 +41,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from finops_model.errors import AssumptionError, CatalogError, Problem
@@ -152,11 +151,10 @@ def _long_context(spec: Mapping[str, Any]) -> dict[str, Any] | None:
         rates = tiers[threshold]
         # a tier needs both token rates: take a missing one from the base (unchanged above it)
         for f in ("input_per_mtok", "output_per_mtok"):
-            key = next(k for k, v in _TIER_FIELD.items() if v == f)
             if f not in rates and base[f] is not None:
                 rates[f] = _per_mtok(base[f])
         # an above-threshold rate whose base rate is not listed has nothing to stay above: dropped
-        for k, f in _TIER_FIELD.items():
+        for f in _TIER_FIELD.values():
             if f in rates and base[f] is None and f not in ("input_per_mtok", "output_per_mtok"):
                 del rates[f]
         if "input_per_mtok" in rates and "output_per_mtok" in rates:
