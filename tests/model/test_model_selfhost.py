@@ -309,3 +309,20 @@ def test_hourly_weights_refused_unless_24(tmp_path):
 
     with pytest.raises(AssumptionError, match="24 hourly weights"):
         _worked(tmp_path, sizing={"hourly_weights": [1, 2, 3]})
+
+
+def test_shipped_examples_self_hosting_wins_at_scale_and_not_below():
+    """The executive enterprise assistant (≈14M requests/month) is cheaper self-hosted; the
+    support copilot (≈200k requests/month, autoscaled on-demand fleet) is not."""
+    from finops_model.inputs.assumptions import build_use_case
+    from finops_model.util import yamlio
+    from finops_model.util.paths import ASSUMPTIONS_DIR
+
+    base = load_assumptions()
+    f = ASSUMPTIONS_DIR / "examples" / "executive" / "use_cases" / "enterprise-assistant.yaml"
+    big = build_use_case(yamlio.load(f), base.raw["org"], base.fx, base.catalog, str(f))
+    r = tco.compare(big, base.catalog, n=50, seed=0)
+    assert r.p_cheaper["self_hosted"] == 1.0
+    small = tco.compare(base.use_case("support-copilot"), base.catalog, n=50, seed=0)
+    assert small.p_cheaper["self_hosted"] == 0.0
+    assert small.plan.autoscaled and not r.plan.autoscaled
