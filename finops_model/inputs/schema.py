@@ -322,6 +322,25 @@ class Hidden(Frozen):
     platform: PlatformShare = Field(default_factory=PlatformShare)
 
 
+class Resolution(Frozen):
+    """Deflection and escalation of an assistant: only resolved requests count as value, and
+    each escalation costs a person's handling time."""
+
+    resolved_share: Fraction = F("fraction", "share of requests the assistant resolves (value counts these only)")
+    escalated_share: Fraction = F("fraction", "share of requests escalated to a person", _c(0))
+    minutes_per_escalation: Quantity = F("minutes/escalation", "a person's handling time of one escalation", _c(0))
+    escalation_role: str = F("role", "labour rate of whoever handles escalations", "analyst")
+
+    @model_validator(mode="after")
+    def _shares(self) -> Resolution:
+        lo = self.resolved_share.support[0] + self.escalated_share.support[0]
+        if lo > 1:
+            raise PydanticCustomError(
+                "resolution_shares", "expected resolved_share + escalated_share ≤ 1, found {total:g}", {"total": lo}
+            )
+        return self
+
+
 class Value(Frozen):
     """The outcome a request produces and what it is worth."""
 
@@ -331,6 +350,7 @@ class Value(Frozen):
     minutes_saved_per_outcome: Quantity | None = F("minutes/outcome", "time saved per outcome", None)
     saved_role: str | None = F("role", "labour rate of the time saved", None)
     other_value_per_month: Quantity = F("CUR/month", "value not tied to outcomes", _c(0))
+    resolution: Resolution | None = Field(None, description="deflection and escalation (assistants): value counts resolved requests only")
 
     @model_validator(mode="after")
     def _one_value(self) -> Value:

@@ -452,6 +452,14 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
     review = hidden.human_review_cost_per_request(v(hr + "share_reviewed"), v(hr + "minutes_per_review"), _rate(v, review_role), over)
     if h.human_review.per == "outcome":  # reviews follow outcomes, not requests
         review = review * v("value.outcomes_per_request")
+        if uc.value.resolution is not None:
+            review = review * v("value.resolution.resolved_share")
+    escalation: Any = 0.0
+    if uc.value.resolution is not None:  # escalations are handled by people
+        rs = "value.resolution."
+        escalation = hidden.human_review_cost_per_request(
+            v(rs + "escalated_share"), v(rs + "minutes_per_escalation"), _rate(v, uc.value.resolution.escalation_role), over
+        )
     # enablement
     en = "hidden.enablement."
     training = hidden.labour_cost(v(en + "training_hours_per_user"), _rate(v, h.enablement.user_role), over)
@@ -473,6 +481,7 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
         Component("hidden", "safety and compliance", per_request=moderation + dlp, fixed_per_month=safety_fixed),
         Component("hidden", "observability and logging", per_request=logs["ingest"] + logs["storage"], fixed_per_month=v(ob + "analytics_per_month")),
         Component("hidden", "human review", per_request=review),
+        Component("hidden", "escalations to people", per_request=escalation),
         Component("hidden", "enablement", per_new_user=training, per_user_month=refresher, fixed_per_month=enable_fixed),
         Component("hidden", "platform operations share", fixed_per_month=ops),
     ]
@@ -544,6 +553,8 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
         one_off += c.one_off
 
     opr = v("value.outcomes_per_request")
+    if uc.value.resolution is not None:  # only resolved requests produce outcomes
+        opr = opr * v("value.resolution.resolved_share")
     if uc.value.value_per_outcome is not None:
         value_per_outcome = np.broadcast_to(np.asarray(v("value.value_per_outcome"), float), (n,))
     else:

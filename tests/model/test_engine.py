@@ -416,3 +416,46 @@ def test_finance_line_after_the_horizon_is_refused(test_assumptions):
     raw["finance"] = {"lines": {"late": {"kind": "benefit", "by_year": {2: 10}}}}  # horizon 12 months = 1 year
     with pytest.raises(AssumptionError, match="expected years 0 … 1"):
         _build(test_assumptions, raw)
+
+
+# --------------------------------------------------------------------------- assistant economics
+def _with_resolution(test_assumptions, resolved, escalated, minutes=6.0):
+    raw = _raw(test_assumptions)
+    raw["org"] = {"labour_rates": {"service_agent": 40.0}}  # a role declared in the use case
+    raw["value"]["resolution"] = {"resolved_share": resolved, "escalated_share": escalated,
+                                  "minutes_per_escalation": minutes, "escalation_role": "service_agent"}
+    return _build(test_assumptions, raw)
+
+
+def test_resolution_counts_resolved_outcomes_and_bills_escalations(test_assumptions, test_catalog, worked):
+    uc = _with_resolution(test_assumptions, 0.7, 0.2)
+    r = evaluate(uc, _point(uc), test_catalog)
+    base = evaluate(worked, _point(worked), test_catalog)
+    # value: 100,000 requests × 0.5 outcomes × 0.7 resolved × $2.00 = $70,000/month
+    assert_allclose(r.kpis["monthly_value"], REQUESTS * 0.5 * 0.7 * 2.0, rtol=1e-12)
+    assert_allclose(r.kpis["outcomes_per_month"], REQUESTS * 0.5 * 0.7, rtol=1e-12)
+    # escalations: 100,000 × 0.2 × 6 min / 60 × $40/h = $80,000/month (test org overhead 1.0)
+    assert_allclose(r.cost_by_category[("hidden", "escalations to people")], REQUESTS * 0.2 * 6 / 60 * 40.0, rtol=1e-12)
+    assert_allclose(r.kpis["avg_monthly_cost"] - base.kpis["avg_monthly_cost"], REQUESTS * 0.2 * 6 / 60 * 40.0, rtol=1e-9)
+
+
+def test_more_escalations_lower_npv(test_assumptions, test_catalog):
+    few = _with_resolution(test_assumptions, 0.8, 0.1)
+    many = _with_resolution(test_assumptions, 0.6, 0.3)  # heavy use, many escalations
+    npv_few = evaluate(few, _point(few), test_catalog).kpis["npv"]
+    npv_many = evaluate(many, _point(many), test_catalog).kpis["npv"]
+    assert np.all(npv_many < npv_few)
+
+
+def test_unknown_escalation_role_error_says_how_to_declare_it(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["value"]["resolution"] = {"resolved_share": 0.7, "escalated_share": 0.2, "escalation_role": "tier2_agent"}
+    with pytest.raises(AssumptionError, match=r"value\.resolution\.escalation_role.*org: \{labour_rates: \{tier2_agent"):
+        _build(test_assumptions, raw)
+
+
+def test_resolution_shares_over_one_refused(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["value"]["resolution"] = {"resolved_share": 0.8, "escalated_share": 0.3}
+    with pytest.raises(AssumptionError, match="resolved_share \\+ escalated_share ≤ 1"):
+        _build(test_assumptions, raw)
