@@ -93,6 +93,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "uncertainty",
     "scenarios",
     "tco",
+    "catalog",
     "portfolio",
     "render",
 )

@@ -135,11 +135,10 @@ def _prepare(
 
     cases: dict[tuple[bool, bool], dict[str, float]] = {}
     fallbacks: set[str] = set()
-    lc = price.long_context
-    long_mask: NDArray[np.bool_] | None = None
-    if lc is not None:
-        long_mask = inp > lc.threshold_tokens
-    long_options = [False] if long_mask is None else sorted({bool(x) for x in np.unique(long_mask)})
+    long_mask: NDArray[np.int_] | None = None  # the long-context tier of each call (0: base)
+    if price.long_context_tiers:
+        long_mask = sum((inp > t.threshold_tokens).astype(int) for t in price.long_context_tiers)
+    long_options = [0] if long_mask is None else sorted({int(x) for x in np.unique(long_mask)})
     batch_options = sorted({bool(x) for x in np.unique(batch_arr)})
     for is_long in long_options or [False]:
         for is_batch in batch_options or [False]:
@@ -155,7 +154,7 @@ def _prepare(
             rate_arrays[comp] = next(iter(cases.values()))[comp]
             continue
 
-        def pick(is_long: bool, comp: str = comp) -> Any:
+        def pick(is_long: int, comp: str = comp) -> Any:
             no_b = cases.get((is_long, False), {}).get(comp)
             yes_b = cases.get((is_long, True), {}).get(comp)
             if no_b is None:
@@ -165,9 +164,10 @@ def _prepare(
             return np.where(batch_arr, yes_b, no_b)
 
         if long_mask is None or len(long_options) == 1:
-            rate_arrays[comp] = pick(long_options[0] if long_options else False)
+            rate_arrays[comp] = pick(long_options[0] if long_options else 0)
         else:
-            rate_arrays[comp] = np.where(long_mask, pick(True), pick(False))
+            levels = range(max(long_options) + 1)
+            rate_arrays[comp] = np.choose(long_mask, [pick(lv) if lv in long_options else 0.0 for lv in levels])
 
     tokens = {
         "input": np.maximum(inp - cached, 0.0),

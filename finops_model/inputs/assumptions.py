@@ -295,7 +295,8 @@ def _check_roles(uc: UseCase, file: str) -> list[Problem]:
     problems = []
     for path, role in _role_refs(uc):
         if role not in rates:
-            problems.append(Problem(file, path, f"expected a role with a labour rate in org.yaml ({', '.join(sorted(rates))}), found {role!r}{did_you_mean(role, rates)}"))
+            problems.append(Problem(file, path, f"expected a role with a labour rate in org.yaml ({', '.join(sorted(rates))}), found {role!r}{did_you_mean(role, rates)}; "
+                                    f"declare it in org.yaml labour_rates or in this use case as org: {{labour_rates: {{{role}: <CUR/hour>}}}}"))
     return problems
 
 
@@ -314,6 +315,8 @@ def _role_refs(uc: UseCase) -> Iterator[tuple[str, str]]:
     yield "org.platform.platform_team_role", org.platform.platform_team_role
     if uc.value.saved_role:
         yield "value.saved_role", uc.value.saved_role
+    if uc.value.resolution is not None:
+        yield "value.resolution.escalation_role", uc.value.resolution.escalation_role
 
 
 def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str) -> ResolvedUseCase:

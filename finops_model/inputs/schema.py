@@ -56,6 +56,22 @@ class HiddenDefaults(Frozen):
     review_role: str = F("role", "default role for human review", "analyst")
 
 
+FinanceConvention = Literal["monthly", "annual"]
+
+
+class FinanceDefaults(Frozen):
+    """How business cases are stated (a use case's ``finance`` section may override each).
+
+    ``monthly``: monthly flows, one-off costs at month 0, ROI undiscounted. ``annual``: the
+    Forrester TEI convention — initial costs at year 0 undiscounted, years 1 … N discounted at
+    the end of each year, ROI = NPV / PV(costs). See :mod:`finops_model.costs.finance`.
+    """
+
+    convention: FinanceConvention = F("label", "monthly or annual (TEI) cash-flow convention", "monthly")
+    benefit_risk_adjustment: Fraction = F("fraction", "haircut on benefits before discounting (TEI risk adjustment)", _c(0))
+    cost_risk_adjustment: Quantity = F("fraction", "uplift on costs before discounting (TEI risk adjustment)", _c(0))
+
+
 class Org(Frozen):
     """Organisation-wide defaults (``assumptions/org.yaml``)."""
 
@@ -79,6 +95,7 @@ class Org(Frozen):
     cost_center_budgets: dict[str, Quantity] = F(
         "CUR/month", "monthly budget by cost center (the use cases' cost_center)", {}
     )
+    finance: FinanceDefaults = Field(default_factory=FinanceDefaults, description="business-case convention")
     sources: dict[str, str] = F("text", "source of any figure, by field path", {})
 
 
@@ -309,6 +326,25 @@ class Hidden(Frozen):
     platform: PlatformShare = Field(default_factory=PlatformShare)
 
 
+class Resolution(Frozen):
+    """Deflection and escalation of an assistant: only resolved requests count as value, and
+    each escalation costs a person's handling time."""
+
+    resolved_share: Fraction = F("fraction", "share of requests the assistant resolves (value counts these only)")
+    escalated_share: Fraction = F("fraction", "share of requests escalated to a person", _c(0))
+    minutes_per_escalation: Quantity = F("minutes/escalation", "a person's handling time of one escalation", _c(0))
+    escalation_role: str = F("role", "labour rate of whoever handles escalations", "analyst")
+
+    @model_validator(mode="after")
+    def _shares(self) -> Resolution:
+        lo = self.resolved_share.support[0] + self.escalated_share.support[0]
+        if lo > 1:
+            raise PydanticCustomError(
+                "resolution_shares", "expected resolved_share + escalated_share ≤ 1, found {total:g}", {"total": lo}
+            )
+        return self
+
+
 class Value(Frozen):
     """The outcome a request produces and what it is worth."""
 
@@ -318,6 +354,7 @@ class Value(Frozen):
     minutes_saved_per_outcome: Quantity | None = F("minutes/outcome", "time saved per outcome", None)
     saved_role: str | None = F("role", "labour rate of the time saved", None)
     other_value_per_month: Quantity = F("CUR/month", "value not tied to outcomes", _c(0))
+    resolution: Resolution | None = Field(None, description="deflection and escalation (assistants): value counts resolved requests only")
 
     @model_validator(mode="after")
     def _one_value(self) -> Value:
@@ -341,6 +378,39 @@ class OneOff(Frozen):
     build: Quantity = F("CUR", "one-off build cost", _c(0))
     integration: Quantity = F("CUR", "one-off integration cost", _c(0))
     build_months: int = F("months", "months before go-live (no volume, build spend spread)", 0, ge=0, le=60)
+
+
+class FinanceLine(Frozen):
+    """One explicit year-by-year line of a business case (for cases stated as a table)."""
+
+    kind: Literal["cost", "benefit"] = F("label", "cost or benefit line")
+    description: str = F("text", "what the line is", "")
+    by_year: dict[int, Quantity] = F("CUR/year", "amount by year; year 0 = initial (undiscounted), years 1 … N", min_length=1)
+    risk_adjustment: Quantity | None = F(
+        "fraction", "haircut (benefit) or uplift (cost) of this line (default: the case's)", None
+    )
+
+    @model_validator(mode="after")
+    def _years(self) -> FinanceLine:
+        bad = [y for y in self.by_year if y < 0]
+        if bad:
+            raise PydanticCustomError("finance_year", "expected years ≥ 0 in by_year, found {year}", {"year": bad[0]})
+        adj = self.risk_adjustment
+        if self.kind == "benefit" and adj is not None and adj.support[1] > 1:
+            raise PydanticCustomError(
+                "finance_haircut", "expected a benefit haircut in [0, 1], found one that reaches {hi}", {"hi": adj.support[1]}
+            )
+        return self
+
+
+class Finance(Frozen):
+    """The business-case convention of this use case and its explicit year-by-year lines."""
+
+    convention: FinanceConvention | None = F("label", "monthly or annual (default: org finance.convention)", None)
+    benefit_risk_adjustment: Fraction | None = F("fraction", "haircut on driver-based benefits (default: org)", None)
+    cost_risk_adjustment: Quantity | None = F("fraction", "uplift on driver-based costs (default: org)", None)
+    include_drivers: bool = F("flag", "count the driver-based costs and value (false: the lines alone state the case)", True)
+    lines: dict[str, FinanceLine] = F("lines", "explicit cost and benefit lines by year", {})
 
 
 class Budget(Frozen):
@@ -389,6 +459,7 @@ class UseCase(Frozen):
     value: Value
     one_off: OneOff = Field(default_factory=OneOff)
     budget: Budget = Field(default_factory=Budget)
+    finance: Finance = Field(default_factory=Finance, description="business-case convention and year-by-year lines")
     governance: Governance = Field(default_factory=Governance)
     correlations: list[Correlation] = Field(default_factory=list)
     sources: dict[str, str] = F("text", "source of any figure taken from public material, by field path", {})
@@ -419,6 +490,23 @@ class UseCase(Frozen):
                 "rag_missing",
                 "expected a rag section because step(s) {steps} use retrieval, found none",
                 {"steps": ", ".join(users)},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _finance_years(self) -> UseCase:
+        years = -(-self.horizon_months // 12)
+        for name, line in self.finance.lines.items():
+            late = [y for y in line.by_year if y > years]
+            if late:
+                raise PydanticCustomError(
+                    "finance_year",
+                    "finance.lines.{name}.by_year: expected years 0 … {years} (horizon_months {months}), found year {year}",
+                    {"name": name, "years": years, "months": self.horizon_months, "year": late[0]},
+                )
+        if not self.finance.include_drivers and not self.finance.lines:
+            raise PydanticCustomError(
+                "finance_lines", "finance: expected lines when include_drivers is false (nothing would state the case), found none"
             )
         return self
 

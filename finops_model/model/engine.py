@@ -74,6 +74,13 @@ class Result:
         ``output_tokens_per_call`` [tokens/call], ``cost_per_request`` [USD/request].
     inputs : dict path → array or float
         The draws the result was computed from.
+    by_year : dict
+        ``costs`` and ``benefits``, (n, Y + 1) [USD/year]: year 0 the one-off costs (and any
+        year-0 lines), years 1 … Y the months of each year summed; risk-adjusted, explicit
+        ``finance.lines`` included, undiscounted — the year-by-year lines of the business case.
+    convention : {"monthly", "annual"}
+        The finance convention of ``npv``, ``roi``, ``pv_*`` and ``payback_*``
+        (:mod:`finops_model.costs.finance`).
     """
 
     use_case_id: str
@@ -89,6 +96,8 @@ class Result:
     seed: Any = None
     method: str = "mc"
     monthly_parts: dict[str, Any] = field(repr=False, default_factory=dict)
+    by_year: dict[str, Array] = field(repr=False, default_factory=dict)
+    convention: str = "monthly"
 
     @cached_property
     def cost_by_month(self) -> Array:
@@ -144,9 +153,10 @@ class Result:
         ]
         if users is None:
             users = np.concatenate([p.users for p in parts])
+        by_year = {k: np.concatenate([p.by_year[k] for p in parts]) for k in first.by_year}
         return cls(first.use_case_id, n, first.months, first.live, kpis, by_cat, users,
                    np.concatenate([np.broadcast_to(p.requests_per_user, (p.n_trials,)) for p in parts]),
-                   steps, inputs, first.seed, first.method, monthly_parts)
+                   steps, inputs, first.seed, first.method, monthly_parts, by_year, first.convention)
 
     @property
     def requests(self) -> Array:
@@ -387,6 +397,14 @@ def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dic
     review = hidden.human_review_cost_per_request(v(hr + "share_reviewed"), v(hr + "minutes_per_review"), _rate(v, review_role), over)
     if h.human_review.per == "outcome":  # reviews follow outcomes, not requests
         review = review * v("value.outcomes_per_request")
+        if uc.value.resolution is not None:
+            review = review * v("value.resolution.resolved_share")
+    escalation: Any = 0.0
+    if uc.value.resolution is not None:  # escalations are handled by people
+        rs = "value.resolution."
+        escalation = hidden.human_review_cost_per_request(
+            v(rs + "escalated_share"), v(rs + "minutes_per_escalation"), _rate(v, uc.value.resolution.escalation_role), over
+        )
     # enablement
     en = "hidden.enablement."
     training = hidden.labour_cost(v(en + "training_hours_per_user"), _rate(v, h.enablement.user_role), over)
@@ -408,6 +426,7 @@ def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dic
         Component("hidden", "safety and compliance", per_request=moderation + dlp, fixed_per_month=safety_fixed),
         Component("hidden", "observability and logging", per_request=logs["ingest"] + logs["storage"], fixed_per_month=v(ob + "analytics_per_month")),
         Component("hidden", "human review", per_request=review),
+        Component("hidden", "escalations to people", per_request=escalation),
         Component("hidden", "enablement", per_new_user=training, per_user_month=refresher, fixed_per_month=enable_fixed),
         Component("hidden", "platform operations share", fixed_per_month=ops),
     ]
@@ -478,6 +497,8 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
         one_off += c.one_off
 
     opr = v("value.outcomes_per_request")
+    if uc.value.resolution is not None:  # only resolved requests produce outcomes
+        opr = opr * v("value.resolution.resolved_share")
     if uc.value.value_per_outcome is not None:
         value_per_outcome = np.broadcast_to(np.asarray(v("value.value_per_outcome"), float), (n,))
     else:
@@ -485,8 +506,10 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
             np.asarray(v("value.minutes_saved_per_outcome"), float) / 60.0 * np.asarray(_rate(v, uc.value.saved_role), float), (n,)
         )
     discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
+    case = _finance_inputs(uc, v, n, months, discount, one_off)
     m = _monthly(v, uc, n, months_live, live, comps, rpu, a_req, a_user, a_new, a_fixed, one_off,
-                 np.asarray(rpu * opr * value_per_outcome, float), discount, users_out)
+                 np.asarray(rpu * opr * value_per_outcome, float), discount, users_out,
+                 case["keep_value"], case["keep_cost"], case["lines_monthly"], case["initial"])
     users = m["users"]
     sum_users, sum_new = m["sum_users"], m["sum_new"]
     sum_req = sum_users * rpu  # requests = users × requests per user, per trial
@@ -501,7 +524,7 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
             total = total + m["extra_sums"][i]
         key = (c.layer, c.category)
         horizon[key] = horizon.get(key, 0.0) + total
-    npv, payback = m["npv"], m["payback"]
+    fin = _business_case(uc, n, case, m, one_off, v("org.discount_rate_per_year"))
 
     recurring = m["sum_cost"]
     total_cost = recurring + one_off
@@ -523,9 +546,13 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
             "one_off_cost": one_off,
             "total_value": total_value,
             "net_value": total_value - total_cost,
-            "roi": finance.roi(total_value, total_cost),
-            "npv": npv,
-            "payback_month": payback,
+            "roi": fin["roi"],
+            "roi_discounted": fin["roi_discounted"],
+            "npv": fin["npv"],
+            "pv_costs": fin["pv_costs"],
+            "pv_benefits": fin["pv_benefits"],
+            "payback_month": fin["payback_month"],
+            "payback_years": fin["payback_month"] / 12.0,
             "requests_per_month": sum_req / live_count,
             "outcomes_per_month": sum_out / live_count,
             "active_users": users[:, -1].copy(),
@@ -559,7 +586,72 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
         "other_value_per_month": v("value.other_value_per_month"),
     }
     return Result(uc.id, n, months, live, kpis, by_category, users, np.broadcast_to(np.asarray(rpu, float), (n,)), steps, draws,
-                  monthly_parts=parts)
+                  monthly_parts=parts, by_year={"costs": fin["costs_by_year"], "benefits": fin["benefits_by_year"]},
+                  convention=case["convention"])
+
+
+def _finance_inputs(uc: UseCase, v: _Draws, n: int, months: int, discount: Array, one_off: Array) -> dict[str, Any]:
+    """The business-case convention, risk adjustments and explicit lines of a use case.
+
+    Returns ``convention``; ``keep_value`` = 1 − haircut and ``keep_cost`` = 1 + uplift on the
+    driver-based flows (0 when ``include_drivers`` is false); ``lines_cost`` and
+    ``lines_benefit`` (n, Y + 1) [USD/year], risk-adjusted; ``lines_monthly`` — the lines' net
+    spread evenly over the months of each year (None without lines) [USD/month]; ``initial`` —
+    what is to be recovered at month 0 [USD]; ``line_factors`` (n, Y + 1) — each year's mean
+    monthly discount factor (year 0: 1) [fraction].
+    """
+    f = uc.finance
+    assert uc.org is not None
+    convention = f.convention or uc.org.finance.convention
+    haircut = v("finance.benefit_risk_adjustment", "org.finance.benefit_risk_adjustment")
+    uplift = v("finance.cost_risk_adjustment", "org.finance.cost_risk_adjustment")
+    on = 1.0 if f.include_drivers else 0.0
+    years = finance.years_of(months)
+    lines = {"cost": np.zeros((n, years + 1)), "benefit": np.zeros((n, years + 1))}
+    for name, line in f.lines.items():
+        pre = f"finance.lines.{name}."
+        adj = v(pre + "risk_adjustment", uplift if line.kind == "cost" else haircut)
+        keep = finance.risk_adjust_costs(1.0, adj) if line.kind == "cost" else finance.risk_adjust_benefits(1.0, adj)
+        for y in line.by_year:
+            lines[line.kind][:, y] += np.asarray(v(f"{pre}by_year.{y}"), float) * keep
+    keep_value = on * finance.risk_adjust_benefits(1.0, haircut)
+    keep_cost = on * finance.risk_adjust_costs(1.0, uplift)
+    net_lines = lines["benefit"] - lines["cost"]
+    lines_monthly = None
+    year_of_month = np.arange(months) // finance.MONTHS_PER_YEAR + 1
+    months_in_year = np.bincount(year_of_month, minlength=years + 1)[1:].astype(float)
+    if f.lines:
+        lines_monthly = net_lines[:, year_of_month] / months_in_year[year_of_month - 1]
+    d = np.broadcast_to(discount, (n, months + 1)) if discount.ndim == 2 else discount[None, :]
+    factors = np.ones((d.shape[0], years + 1))
+    factors[:, 1:] = finance.annual_sums(d[:, 1:]) / months_in_year
+    return {
+        "convention": convention, "keep_value": keep_value, "keep_cost": keep_cost,
+        "lines_cost": lines["cost"], "lines_benefit": lines["benefit"], "lines_monthly": lines_monthly,
+        "initial": one_off * keep_cost - net_lines[:, 0], "line_factors": factors,
+    }
+
+
+def _business_case(uc: UseCase, n: int, case: dict[str, Any], m: dict[str, Any], one_off: Array, rate: Any) -> dict[str, Array]:
+    """PV of costs and benefits, NPV, ROI and payback under the use case's convention."""
+    kv, kc = np.asarray(case["keep_value"], float), np.asarray(case["keep_cost"], float)
+    costs = np.concatenate([one_off[:, None], m["cost_by_year"]], axis=1) * _col(np.broadcast_to(kc, (n,))) + case["lines_cost"]
+    benefits = np.concatenate([np.zeros((n, 1)), m["value_by_year"]], axis=1) * _col(np.broadcast_to(kv, (n,))) + case["lines_benefit"]
+    if case["convention"] == "annual":
+        bc = finance.business_case(costs, benefits, finance.annual_discount_factors(rate, costs.shape[1] - 1))
+        return {
+            "pv_costs": bc["pv_costs"], "pv_benefits": bc["pv_benefits"], "npv": bc["npv"], "roi": bc["roi"],
+            "roi_discounted": bc["roi"], "payback_month": bc["payback"] * 12.0,
+            "costs_by_year": costs, "benefits_by_year": benefits,
+        }
+    lf = case["line_factors"]
+    pvc = m["pv_cost"] * kc + finance.present_value(case["lines_cost"], lf)
+    pvb = m["pv_value"] * kv + finance.present_value(case["lines_benefit"], lf)
+    return {
+        "pv_costs": pvc, "pv_benefits": pvb, "npv": pvb - pvc, "roi": finance.roi(benefits.sum(axis=1), costs.sum(axis=1)),
+        "roi_discounted": finance.roi(pvb, pvc), "payback_month": m["payback"],
+        "costs_by_year": costs, "benefits_by_year": benefits,
+    }
 
 
 #: Trials per block of the monthly computation: (block × months) arrays stay in cache.
@@ -589,6 +681,7 @@ def _monthly(
     v: Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
     rpu: Any, a_req: Array, a_user: Array, a_new: Array, a_fixed: Array, one_off: Array,
     value_per_user_month: Array, discount: Array, users_out: Array | None = None,
+    keep_value: Any = 1.0, keep_cost: Any = 1.0, lines_monthly: Array | None = None, initial: Any = None,
 ) -> dict[str, Any]:
     """The month-by-month part of the model, in blocks of trials.
 
@@ -600,8 +693,15 @@ def _monthly(
     -------
     dict with ``users``, ``monthly_cost``, ``monthly_value`` (n, M) and per-trial
     ``sum_users``, ``sum_new``, ``sum_cost``, ``sum_value``, ``npv``, ``payback``, and
-    ``extra_sums`` {component index: (n,)} for non-linear top-ups.
+    ``extra_sums`` {component index: (n,)} for non-linear top-ups; ``pv_cost`` (one-off
+    included) and ``pv_value`` [USD] at the monthly discount factors; ``cost_by_year`` and
+    ``value_by_year`` (n, Y) [USD/year]. Payback is on the risk-adjusted flows
+    (``keep_value`` = 1 − haircut, ``keep_cost`` = 1 + uplift) plus ``lines_monthly``
+    [USD/month], with ``initial`` [USD] to recover at month 0 (default ``one_off``).
     """
+    risked = np.any(np.asarray(keep_value) != 1.0) or np.any(np.asarray(keep_cost) != 1.0)
+    if initial is None:
+        initial = one_off
     months = len(months_live)
     t = np.where(live, months_live, -1.0)
     adoption_paths = ("volume.adoption.start_share", "volume.adoption.midpoint_month", "volume.adoption.steepness", "volume.adoption.ceiling")
@@ -624,7 +724,10 @@ def _monthly(
         "sum_cost": np.empty(n),
         "sum_value": np.empty(n),
         "run_rate_cost": np.empty(n),
-        "npv": np.empty(n),
+        "pv_cost": np.empty(n),
+        "pv_value": np.empty(n),
+        "cost_by_year": np.empty((n, finance.years_of(months))),
+        "value_by_year": np.empty((n, finance.years_of(months))),
         "payback": np.empty(n),
         "extra_sums": {i: np.zeros(n) for i in extras},
     }
@@ -655,10 +758,19 @@ def _monthly(
         value = np.multiply(users, _col(np.broadcast_to(value_per_user_month, (n,))[sl]))
         if np.any(np.asarray(other) != 0):
             value += _col(_take(other, sl)) * live
-        net = value - cost
         d = discount if d_scalar else discount[sl]
-        out["npv"][sl] = finance.npv(net, one_off[sl], d)
-        out["payback"][sl] = finance.payback_month(net, one_off[sl], overwrite=True)
+        out["pv_cost"][sl] = finance.npv(cost, -one_off[sl], d)
+        out["pv_value"][sl] = finance.npv(value, 0.0, d)
+        out["cost_by_year"][sl] = finance.annual_sums(cost)
+        out["value_by_year"][sl] = finance.annual_sums(value)
+        # payback on the risk-adjusted flows, explicit lines included
+        if risked:
+            net = value * _col(_take(keep_value, sl)) - cost * _col(_take(keep_cost, sl))
+        else:
+            net = value - cost
+        if lines_monthly is not None:
+            net += lines_monthly if lines_monthly.ndim == 1 else lines_monthly[sl]
+        out["payback"][sl] = finance.payback_month(net, np.broadcast_to(initial, (n,))[sl], overwrite=True)
         out["sum_users"][sl] = users.sum(axis=1)
         out["sum_cost"][sl] = cost.sum(axis=1)
         out["run_rate_cost"][sl] = cost[:, -1]

@@ -132,6 +132,8 @@ class SelfHostPlan:
     redundant_replicas: Array
     min_replicas: Array
     tier: str
+    day: list[tuple[Any, Any]] = field(default_factory=list)
+    autoscaled: bool = False
 
     @property
     def utilisation(self) -> Array:
@@ -163,9 +165,9 @@ class SelfHostPlan:
         vol = np.asarray(tokens_per_month, float)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             req = vol / self.tokens_per_request[:, None]
-        peak = req / sh.SECONDS_PER_MONTH * self.peak_to_average[:, None]
-        gpus = sh.gpus_required(peak, self.gpu_seconds_per_request[:, None], self.max_utilisation[:, None],
-                                self.curve.gpus_per_replica, self.redundant_replicas[:, None], self.min_replicas[:, None])
+        fleet = sh.fleet_over_day(req / sh.SECONDS_PER_MONTH, self.gpu_seconds_per_request[:, None], self.day, self.max_utilisation[:, None],
+                                  self.curve.gpus_per_replica, self.redundant_replicas[:, None], self.min_replicas[:, None])
+        gpus = fleet["average"] if self.autoscaled else fleet["peak"]
         return gpus * (self.per_gpu_month + self.per_gpu_licence)[:, None] + (self.fixed_monthly + self.one_off / self.active.shape[1])[:, None]
 
     def components(self) -> list[Any]:
@@ -314,10 +316,14 @@ def self_hosting_plan(
     max_util = _n_array(v(pre + "sizing.max_utilisation"), n)
     redundant = _n_array(v(pre + "sizing.redundant_replicas"), n)
     min_rep = _n_array(v(pre + "sizing.min_replicas"), n)
-    needed = sh.gpus_required(avg_rps * p2a[:, None], gpu_s[:, None], max_util[:, None], curve.gpus_per_replica, redundant[:, None], min_rep[:, None])
-    needed = np.where(active, needed, 0.0)
+    day = _daily_shape(s, v, p2a, n)
+    by_day = sh.fleet_over_day(avg_rps, gpu_s[:, None], day, max_util[:, None], curve.gpus_per_replica, redundant[:, None], min_rep[:, None])
+    needed = np.where(active, by_day["peak"], 0.0)
     committed = s.tier in ("reserved_1y", "reserved_3y", "owned")
-    fleet = sh.committed_fleet(needed) if committed else needed
+    autoscaled = s.sizing.autoscaling and not committed
+    # reserved / owned: the fleet sized for the peak hour, never shrinking; on-demand / spot
+    # with autoscaling: the node-hours the fleet runs over the day's load shape
+    fleet = sh.committed_fleet(needed) if committed else np.where(active, by_day["average"], 0.0) if autoscaled else needed
     load = avg_rps * gpu_s[:, None]
 
     # GPU rate by tier
@@ -399,7 +405,16 @@ def self_hosting_plan(
     return SelfHostPlan(
         moved, share_arr, active, req, inp + out, api_cost, gpu_s, tput, prefill, decode, p2a, fleet, needed, load,
         per_gpu, licence, fixed, costs, one_off, _credits(uc, v, steps, moved, n), curve, max_util, redundant, min_rep, s.tier,
+        day, autoscaled,
     )
+
+
+def _daily_shape(s: Any, v: Any, p2a: Array, n: int) -> list[tuple[Any, Any]]:
+    """The daily load shape of the sizing: 24 hourly weights, or peak-to-average with hours at peak."""
+    if s.sizing.hourly_weights is not None:
+        return sh.hourly_day(s.sizing.hourly_weights)
+    levels = sh.two_level_day(p2a, _n_array(v("infrastructure.self_hosting.sizing.hours_at_peak"), n))
+    return [(_col(w), _col(h)) for w, h in levels]  # per trial: (n, 1) against (n, months)
 
 
 def _multi_provider_components(uc: UseCase, v: Any, catalog: Any, steps: Mapping[str, Mapping[str, Array]], requests: Array, moved_share: Mapping[str, Array], n: int) -> list[Any]:

@@ -216,3 +216,64 @@ def test_compare_is_reproducible(coding):
 def test_compare_without_section_is_an_error(test_assumptions):
     with pytest.raises(ModelError, match=r"infrastructure\.self_hosting: expected a self_hosting section"):
         compare_deployments(test_assumptions.use_case("worked"), test_assumptions.catalog, n=2)
+
+
+# --------------------------------------------------------------------------- fleets billed as they run
+def _busy(tmp_path, **over):
+    from finops_model.inputs.distributions import Uncertain
+
+    a, uc = _worked(tmp_path, **over)
+    # 1,000× the worked volume: 100M requests/month → 1e8 / 2,628,000 × 0.78886 = 30.017 GPUs busy on average
+    return a, replace_path(uc, "volume.active_users", Uncertain.constant(100_000))
+
+
+def test_on_demand_fleet_billed_for_node_hours_over_the_day(tmp_path):
+    sizing = {"max_utilisation": 1.0, "redundant_replicas": 0, "min_replicas": 0, "prefix_cache_hit_rate": 0.5, "hours_at_peak": 6}
+    a, uc = _busy(tmp_path, tier="on_demand", sizing=sizing)
+    p = compare_deployments(uc, a.catalog, n=2, seed=0).plan
+    load = 1e8 / 2_628_000 * 0.78886  # 30.017 GPUs busy
+    assert_allclose(p.load_gpus[0, -1], load, rtol=1e-4)
+    # peak-to-average 3 (worked volume), 6 h at peak: base = (24 − 18) / 18 = 1/3
+    # peak hours: ceil(90.05) = 91 GPUs; other hours: ceil(10.006) = 11 GPUs
+    # node-hours a day 6 × 91 + 18 × 11 = 744 → 31 GPUs on average; $2.00/GPU-hour × 730 h
+    assert_allclose(p.gpus_needed[0, -1], 91.0)
+    assert_allclose(p.gpus[0, -1], 31.0)
+    assert_allclose(p.costs["GPUs"][0, -1], 31.0 * 2.0 * 730)
+    # the same fleet not autoscaled pays for the peak all month: 91 / 31 = 2.9× as much
+    _, fixed = _busy(tmp_path / "b", tier="on_demand", sizing={**sizing, "autoscaling": False})
+    q = compare_deployments(fixed, a.catalog, n=2, seed=0).plan
+    assert_allclose(q.costs["GPUs"][0, -1], 91.0 * 2.0 * 730)
+
+
+def test_reserved_fleet_holds_the_peak_of_an_hourly_profile(tmp_path):
+    weights = [1] * 12 + [3] * 12  # normalised: 0.5 and 1.5 × the average
+    sizing = {"max_utilisation": 1.0, "redundant_replicas": 0, "min_replicas": 0, "prefix_cache_hit_rate": 0.5, "hourly_weights": weights}
+    a, uc = _busy(tmp_path, tier="reserved_1y", sizing=sizing)
+    p = compare_deployments(uc, a.catalog, n=2, seed=0).plan
+    # peak 1.5 × 30.017 = 45.03 → 46 GPUs, held all month (reserved)
+    assert_allclose(p.gpus[0, -1], 46.0)
+    assert_allclose(p.costs["GPUs"][0, -1], 46.0 * 1.5 * 730)
+
+
+def test_hourly_weights_refused_unless_24(tmp_path):
+    from finops_model.errors import AssumptionError
+
+    with pytest.raises(AssumptionError, match="24 hourly weights"):
+        _worked(tmp_path, sizing={"hourly_weights": [1, 2, 3]})
+
+
+def test_shipped_examples_self_hosting_wins_at_scale_and_not_below():
+    """The executive enterprise assistant (≈14M requests/month) is cheaper self-hosted; the
+    support copilot (≈200k requests/month, autoscaled on-demand fleet) is not."""
+    from finops_model.inputs.assumptions import build_use_case
+    from finops_model.util import yamlio
+    from finops_model.util.paths import ASSUMPTIONS_DIR
+
+    base = load_assumptions()
+    f = ASSUMPTIONS_DIR / "examples" / "executive" / "use_cases" / "enterprise-assistant.yaml"
+    big = build_use_case(yamlio.load(f), base.raw["org"], base.fx, base.catalog, str(f))
+    r = compare_deployments(big, base.catalog, n=50, seed=0)
+    assert r.p_cheaper["self_hosted"] == 1.0
+    small = compare_deployments(base.use_case("support-copilot"), base.catalog, n=50, seed=0)
+    assert small.p_cheaper["self_hosted"] == 0.0
+    assert small.plan.autoscaled and not r.plan.autoscaled
