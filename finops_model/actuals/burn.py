@@ -83,21 +83,31 @@ def posterior_resample(rate: ArrayLike, observed: ArrayLike, sigma: float, seed:
 
 
 def exhaustion_days(spent_by_day: ArrayLike, budget: ArrayLike, first_day: int) -> Array:
-    """First day each trial's cumulative spend reaches the budget [day of month]; inf when never.
+    """When each trial's cumulative spend reaches the budget [day of month, fractional]; inf when never.
+
+    Spend is taken as even within a day, so a budget reached part-way through day ``d`` gives
+    ``d − 1 + (budget − spent before d) / spend of d`` in ``(d − 1, d]``; its calendar date is
+    day ``ceil`` of it.
 
     Parameters
     ----------
     spent_by_day : (n, days) [USD/day]
-        Spend of days ``first_day`` … ``first_day + days − 1``, cumulative offset included in
-        the first column.
+        Spend of days ``first_day`` … ``first_day + days − 1``.
     budget : float or (n,) [USD/month]
     """
-    cum = np.cumsum(np.asarray(spent_by_day, float), axis=1)
+    x = np.asarray(spent_by_day, float)
+    cum = np.cumsum(x, axis=1)
     b = np.asarray(budget, float)
-    b = b[:, None] if b.ndim == 1 else b
+    b = b[:, None] if b.ndim == 1 else np.full((x.shape[0], 1), float(b))
     hit = cum >= b
     any_hit = hit.any(axis=1)
-    return np.where(any_hit, first_day + np.argmax(hit, axis=1), np.inf).astype(float)
+    j = np.argmax(hit, axis=1)
+    rows = np.arange(x.shape[0])
+    before = cum[rows, j] - x[rows, j]
+    with np.errstate(all="ignore"):
+        frac = np.where(x[rows, j] > 0, (b[:, 0] - before) / x[rows, j], 1.0)
+    t = first_day - 1 + j + np.clip(frac, 0.0, 1.0)
+    return np.where(any_hit, t, np.inf)
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,8 @@ class Burn:
         P(month-end total > budget).
     exhausted_on : date or None
         Day the budget was already reached, when it has been.
-    exhaustion_day_p5, _p50, _p95 : float [day of month]
-        Band of the exhaustion day (inf: not in this month).
+    exhaustion_day_p5, _p50, _p95 : float [day of month, fractional]
+        Band of the exhaustion day (inf: not in this month); ``day_date`` gives the date.
     month_end_p5, _p50, _p95 : float [USD/month]
         Month-end total.
     daily_sigma : float [log-sd]
@@ -143,8 +153,8 @@ class Burn:
     daily_actual: list[float] = field(default_factory=list, repr=False)
 
     def day_date(self, day: float) -> _dt.date | None:
-        """The date of a day of the month (None for inf)."""
-        return None if not np.isfinite(day) else self.month.replace(day=int(day))
+        """The calendar date of a (fractional) exhaustion day (None for inf)."""
+        return None if not np.isfinite(day) else self.month.replace(day=max(1, int(np.ceil(day))))
 
     def to_dict(self) -> dict[str, Any]:
         def day(x: float) -> Any:
@@ -209,7 +219,7 @@ def burn_from_daily(use_case: str, month: _dt.date, daily_actual: ArrayLike, bil
     exhausted = None
     observed_hit = days[np.isfinite(days)]
     if observed_hit.size and np.all(days <= k):  # reached on an observed day in every trial
-        exhausted = month.replace(day=int(np.min(observed_hit)))
+        exhausted = month.replace(day=max(1, int(np.ceil(np.min(observed_hit)))))
     q = np.percentile(days, [5, 50, 95], method="inverted_cdf")
     me = np.percentile(month_end, [5, 50, 95])
     return Burn(use_case, month, month.replace(day=max(k, 1)), d_total, k, spent, float(np.mean(b)), other_trials is not None,
