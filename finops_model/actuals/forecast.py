@@ -71,6 +71,8 @@ class BillForecast:
     months : list of datetime.date
         Calendar month (first day) of each column.
     requests : (n, M) [requests/month]
+    users : (n, M) [users]
+        Active users in each month.
     model_cost : dict model → (n, M) [USD/month]
         Model-call spend of the steps using the model.
     model_tokens : dict model → (n, M) [tokens/month]
@@ -90,6 +92,7 @@ class BillForecast:
     use_case_id: str
     months: list[_dt.date]
     requests: Array
+    users: Array
     model_cost: dict[str, Array]
     model_tokens: dict[str, Array]
     model_calls: dict[str, Array]
@@ -144,4 +147,4 @@ def bill_forecast(uc: UseCase, result: Any, go_live: _dt.date | str | None = Non
         calls[model] = req * per_req_calls[model][:, None]
         total += cost[model]
     other = result.cost_by_month - total
-    return BillForecast(uc.id, months, req, cost, tokens, calls, total, other, result.steps, step_models)
+    return BillForecast(uc.id, months, req, result.users, cost, tokens, calls, total, other, result.steps, step_models)

@@ -2,9 +2,9 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from actuals_helpers import usage
 from numpy.testing import assert_allclose
 
-from actuals_helpers import usage
 from finops_model.actuals.burn import burn, burn_from_daily, daily_sigma, exhaustion_days
 from finops_model.actuals.forecast import bill_forecast
 from finops_model.model.engine import simulate
@@ -62,7 +62,6 @@ def test_burn_band_covers_true_exhaustion_day_at_its_rate():
     for rep in range(reps):
         true_month = 1000.0 * np.exp(0.35 * rng.standard_normal())
         path = true_month / days * np.exp(sigma * rng.standard_normal(days) - sigma ** 2 / 2)
-        cum = np.cumsum(path)
         true_day = exhaustion_days(path[None, :], budget, 1)[0]
         b = burn_from_daily("x", dt.date(2026, 6, 1), path[:10], prior, budget, sigma=sigma, seed=rep)
         covered += b.exhaustion_day_p5 <= true_day <= b.exhaustion_day_p95

@@ -1,11 +1,11 @@
 import datetime as dt
 
 import numpy as np
+from actuals_helpers import usage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from actuals_helpers import usage
 from finops_model.actuals.forecast import bill_forecast
 from finops_model.actuals.variance import PARTS, bill, shapley_bridge, variance_table
 from finops_model.model.engine import simulate
