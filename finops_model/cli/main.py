@@ -95,6 +95,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tco",
     "portfolio",
     "render",
+    "actuals_forecast",
 )
 
 
