@@ -55,6 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_calibrate)
     p = fam.add_parser("variance", help="actual vs forecast band per month, and the variance bridge")
     _common(p)
+    p.add_argument("--focus-out", metavar="FILE", help="also write the forecast of the horizon as FOCUS-shaped CSV rows "
+                   "(x_CostP5/x_CostP50/x_CostP95); refuses an existing file")
     p.set_defaults(func=run_variance)
     p = fam.add_parser("burn", help="month-to-date burn: P(budget exceeded) and the exhaustion day with its 90%% band")
     _common(p)
@@ -153,8 +155,14 @@ def run_variance(args: argparse.Namespace) -> int:
     from finops_model.actuals.variance import variance_table
 
     a, usage, ids = _setup(args)
-    t = pd.concat([variance_table(forecast(a, k, usage, args.trials, args.seed, args.go_live), usage, a.catalog) for k in ids],
-                  ignore_index=True)
+    fcs = {k: forecast(a, k, usage, args.trials, args.seed, args.go_live) for k in ids}
+    t = pd.concat([variance_table(fc, usage, a.catalog) for fc in fcs.values()], ignore_index=True)
+    if args.focus_out:
+        from finops_model.actuals.forecast_focus import COLUMNS, forecast_focus_rows
+        from finops_model.util.io import write_atomic
+
+        rows = [r for k, fc in fcs.items() for r in forecast_focus_rows(fc, a.use_case(k), a.catalog)]
+        write_atomic(args.focus_out, pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(index=False), overwrite=False)
     if args.json:
         print(json.dumps({"unit": "USD/month", "rows": _records(t)}, indent=2))
         return 0

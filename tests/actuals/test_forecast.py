@@ -37,3 +37,15 @@ def test_bill_forecast_worked_by_hand(worked, test_catalog):
     assert_allclose(fc.total_cost[:, 0], 1135.8)
     assert np.all(fc.other_cost > 0)
     assert fc.index(dt.date(2026, 12, 31)) == 11 and fc.index(dt.date(2027, 1, 1)) is None
+
+
+def test_forecast_focus_rows_by_hand(worked, test_catalog):
+    from finops_model.actuals.forecast_focus import COLUMNS, forecast_focus_rows
+
+    fc = bill_forecast(worked, simulate(worked, test_catalog, 4, 0), "2026-01-01")
+    rows = forecast_focus_rows(fc, worked, test_catalog, [dt.date(2026, 2, 1)])
+    assert len(rows) == 2 and all(set(r) == set(COLUMNS) for r in rows)
+    small = next(r for r in rows if r["SkuId"] == "test-small")
+    assert_allclose([small["BilledCost"], small["x_CostP5"], small["x_CostP50"], small["x_CostP95"]], 60.0)
+    assert small["ChargePeriodStart"] == "2026-02-01T00:00:00Z" and small["ChargePeriodEnd"] == "2026-03-01T00:00:00Z"
+    assert small["x_ChargeOrigin"] == "forecast" and small["ProviderName"] == "testai"

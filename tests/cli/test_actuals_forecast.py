@@ -43,9 +43,14 @@ def test_alerts_exit_codes(root, files, capsys):
     assert out["fired"] >= 1 and out["alerts"][0]["day"] == "2026-01-15"
 
 
-def test_variance_and_burn_json(root, files, capsys):
+def test_variance_and_burn_json(root, files, capsys, tmp_path):
     clean, _ = files
-    assert _run(root, "variance", "--usage", str(clean), "--json") == 0
+    focus = tmp_path / "forecast-focus.csv"
+    assert _run(root, "variance", "--usage", str(clean), "--json", "--focus-out", str(focus)) == 0
+    import pandas as pd
+
+    f = pd.read_csv(focus)
+    assert len(f) == 24 and {"x_CostP5", "x_CostP50", "x_CostP95"} <= set(f.columns)  # 12 months × 2 models
     rows = json.loads(capsys.readouterr().out)["rows"]
     r = rows[0]
     assert r["month"] == "2026-01-01"
