@@ -17,7 +17,8 @@ nothing. Fitted per step, pooled over the data window:
 
 And per use case: requests per active user per month (requests ÷ the forecast's median active
 users of each month) and volume growth (the log-linear trend of that ratio added to the assumed
-growth). Requests are distinct ``request_id`` values, else model calls ÷ the forecast's calls per
+growth, over at least three months past the median adoption ramp), both from whole months only
+(a first month whose data start after the 1st, or a last month in progress, is left out). Requests are distinct ``request_id`` values, else model calls ÷ the forecast's calls per
 request.
 
 Each fitted value is written as a range ``"p5 to p95"`` of its monthly values (widened to at
@@ -39,6 +40,7 @@ import pandas as pd
 import yaml
 from scipy import optimize
 
+from finops_model.actuals.burn import days_in_month
 from finops_model.actuals.forecast import BillForecast, month_start
 from finops_model.actuals.monthly import check_columns, period
 from finops_model.costs.orchestration import retry_multiplier
@@ -55,6 +57,9 @@ from finops_model.util.io import write_atomic
 
 #: Smallest half-width of a fitted range, relative to the pooled value [fraction].
 MIN_SPREAD = 0.02
+#: Share of its growth-only trend the median active users must reach for a month to count as
+#: past the adoption ramp in the growth fit [fraction].
+SATURATED = 0.97
 #: Prompt components scaled to the fitted input tokens per call.
 PROMPT_PARTS = ("system_prompt_tokens", "user_prompt_tokens", "extra_context_tokens", "history.tokens_per_turn")
 #: Columns of the fit table.
@@ -209,6 +214,12 @@ def calibrate(uc: UseCase, fc: BillForecast, usage: pd.DataFrame) -> Calibration
     fits: list[Fit] = []
 
     # ---- requests per month
+    t0, t1 = u["timestamp"].min(), u["timestamp"].max()
+    complete = set(u["month"].unique())
+    if t0.day > 1:  # the data start after the 1st: the first month is partial
+        complete.discard(month_start(t0))
+    if t1.day < days_in_month(month_start(t1)):  # a month in progress
+        complete.discard(month_start(t1))
     has_ids = u["request_id"].notna().mean() >= 0.5
     if has_ids:
         req_m = u.groupby("month")["request_id"].nunique().astype(float)
@@ -218,24 +229,33 @@ def calibrate(uc: UseCase, fc: BillForecast, usage: pd.DataFrame) -> Calibration
         calls_m = u.groupby("month")["calls"].sum()
         req_m = pd.Series({m: c * f_req.get(m, 0.0) / f_calls[m] if f_calls.get(m) else np.nan for m, c in calls_m.items()}).dropna()
     users_f = pd.Series({m: float(np.median(fc.users[:, i])) for i, m in enumerate(fc.months)})
-    req_m = req_m[[fc.index(m) is not None for m in req_m.index]]
+    req_all = req_m.copy()  # calls per request use every month
+    # volume only from whole months inside the horizon (a month in progress would read as a fall)
+    req_m = req_m[[fc.index(m) is not None and m in complete for m in req_m.index]]
     monthly_rpu = _ratio_by_month(req_m, users_f)
     if monthly_rpu:
         pooled = float(req_m.sum() / users_f.reindex(req_m.index).sum())
         q = uc.volume.requests_per_user_per_month
         fits.append(Fit("volume.requests_per_user_per_month", None, "requests per active user", "requests/user/month",
                         _assumed(q), pooled, tuple(monthly_rpu), len(u), range_text(pooled, monthly_rpu)))
-    if len(monthly_rpu) >= 3:
-        months = np.array([(m.year * 12 + m.month) for m in req_m.index], float)
-        ratio = np.asarray(monthly_rpu)
+    # growth: the trend of requests ÷ forecast users, on months where the median adoption ramp has
+    # saturated (on the ramp, the trend would mostly measure a different adoption curve)
+    g0 = uc.volume.growth_per_month
+    u_med = users_f.to_numpy()
+    last = len(u_med) - 1
+    trend = u_med[last] / (1 + g0.median) ** (last - np.arange(len(u_med)))
+    saturated = {m for j, m in enumerate(users_f.index) if u_med[j] > 0 and u_med[j] >= SATURATED * trend[j]}
+    sat = [m for m in req_m.index if m in saturated and users_f[m] > 0 and req_m[m] > 0]
+    if len(sat) >= 3:
+        months = np.array([(m.year * 12 + m.month) for m in sat], float)
+        ratio = np.array([req_m[m] / users_f[m] for m in sat])
         slope = float(np.polyfit(months - months[0], np.log(ratio), 1)[0])
-        g0 = uc.volume.growth_per_month
         fitted_g = (1 + g0.median) * np.exp(slope) - 1
         fits.append(Fit("volume.growth_per_month", None, "volume growth", "fraction/month", _assumed(g0), float(fitted_g),
                         (float(fitted_g),), len(u), _round(float(fitted_g))))
 
     # ---- per step
-    n_req = req_m.sum() if len(req_m) else np.nan
+    n_req = req_all.sum() if len(req_all) else np.nan
     for name, s in uc.steps.items():
         rows = u[u["step"] == name]
         if rows.empty:
@@ -290,8 +310,8 @@ def calibrate(uc: UseCase, fc: BillForecast, usage: pd.DataFrame) -> Calibration
             fits.append(Fit(pre + "retry.rate", name, "retry rate", "fraction", _assumed(s.retry.rate), fr_r, tuple(rates),
                             len(rows), range_text(fr_r, rates, fraction=True), fraction=True))
         if has_ids and n_req > 0:
-            cpr_m = _ratio_by_month(calls, req_m)
-            cpr = float(tot_calls / req_m.reindex(calls.index).sum())
+            cpr_m = _ratio_by_month(calls, req_all)
+            cpr = float(tot_calls / req_all.reindex(calls.index).sum())
             forecast_cpr = np.asarray(st["calls_per_request"], float)
             mean_cpr = float(np.mean(forecast_cpr))
             k = cpr / mean_cpr if mean_cpr > 0 else 1.0

@@ -53,6 +53,10 @@ def draw_usage(uc: UseCase, fc: BillForecast, catalog, first: _dt.date, months: 
         noise = np.exp(sigma * rng.standard_normal(len(days)) - sigma ** 2 / 2)
         for j, (name, s) in enumerate(uc.steps.items()):
             st = fc.steps[name]
+            pre = f"steps.{name}."
+            cached = _draw(fc, pre + "cached_prompt_share", s.cached_prompt_share.median, trial)
+            written = _draw(fc, pre + "cache_write_share", s.cache_write_share.median, trial)
+            reasoning = _draw(fc, pre + "reasoning_tokens", s.reasoning_tokens.median, trial)
             calls = req_day * float(st["calls_per_request"][trial]) * noise
             inp = float(st["input_tokens_per_call"][trial]) * calls
             out = float(st["output_tokens_per_call"][trial]) * calls
@@ -61,9 +65,9 @@ def draw_usage(uc: UseCase, fc: BillForecast, catalog, first: _dt.date, months: 
             frames.append(pd.DataFrame({
                 "timestamp": pd.to_datetime([f"{d.isoformat()}T12:00:00" for d in days], utc=True), "source": SOURCE,
                 "source_file": "", "source_row": np.arange(len(days)), "provider": fc.step_models[name].split("-")[0],
-                "model": s.model, "input_tokens": inp, "cache_read_tokens": inp * s.cached_prompt_share.median,
-                "cache_write_tokens": inp * s.cache_write_share.median, "output_tokens": out,
-                "reasoning_tokens": np.minimum(out, calls * s.reasoning_tokens.median), "requests": calls,
+                "model": s.model, "input_tokens": inp, "cache_read_tokens": inp * cached,
+                "cache_write_tokens": inp * written, "output_tokens": out,
+                "reasoning_tokens": np.minimum(out, calls * reasoning), "requests": calls,
                 "request_id": None, "billed_cost": np.nan, "currency": "USD", "application": uc.id,
                 "owner": uc.owners.team, "environment": uc.environment, "cost_center": uc.cost_center,
                 "use_case": uc.id, "business_process": uc.business_process, "request_type": name,
@@ -75,3 +79,9 @@ def draw_usage(uc: UseCase, fc: BillForecast, catalog, first: _dt.date, months: 
     # engine's blended batch and cache-write rates would read as a billing difference)
     usage["billed_cost"] = list_price_cost(usage, catalog)
     return usage
+
+
+def _draw(fc: BillForecast, path: str, default: float, trial: int) -> float:
+    """The trial's draw of an input (its median when the input was not sampled)."""
+    a = np.asarray((fc.inputs or {}).get(path, default), float).reshape(-1)
+    return float(a[trial] if a.size > 1 else a[0])

@@ -87,6 +87,8 @@ class BillForecast:
         ``input_tokens_per_call``, ``output_tokens_per_call`` [tokens/call], ``cost_per_call``
         [USD/call]).
     step_models : dict step → model
+    inputs : mapping path → (n,) array or float
+        The draws of the trials (``Result.inputs``).
     """
 
     use_case_id: str
@@ -100,6 +102,7 @@ class BillForecast:
     other_cost: Array
     steps: dict[str, dict[str, Array]]
     step_models: dict[str, str]
+    inputs: Any = None
 
     def index(self, month: _dt.date) -> int | None:
         """Column of a calendar month, or None outside the horizon."""
@@ -147,4 +150,4 @@ def bill_forecast(uc: UseCase, result: Any, go_live: _dt.date | str | None = Non
         calls[model] = req * per_req_calls[model][:, None]
         total += cost[model]
     other = result.cost_by_month - total
-    return BillForecast(uc.id, months, req, result.users, cost, tokens, calls, total, other, result.steps, step_models)
+    return BillForecast(uc.id, months, req, result.users, cost, tokens, calls, total, other, result.steps, step_models, result.inputs)

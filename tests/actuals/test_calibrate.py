@@ -75,8 +75,13 @@ def test_calibration_recovers_growth(worked, fc):
         for r in range(int(round(200 * 1.05 ** m))):
             rows.append({"timestamp": f"2026-{m + 1:02d}-05", "model": "test-small", "request_id": f"{m}-{r}",
                          "input_tokens": 500, "output_tokens": 50})
+    # and a seventh month in progress (10 days): left out, it would read as a fall
+    rows += [{"timestamp": "2026-07-10", "model": "test-small", "request_id": f"7-{r}", "input_tokens": 500,
+              "output_tokens": 50} for r in range(90)]
     t = calibrate(worked, fc, usage(rows)).table().set_index("path")
     assert abs(t.loc["volume.growth_per_month", "fitted"] - 0.05) < 0.002
+    # requests per user from February to June only (January starts on the 5th): mean of 2.1 … 2.55 requests/user
+    assert abs(t.loc["volume.requests_per_user_per_month", "fitted"] - sum(round(200 * 1.05 ** m) for m in range(1, 6)) / 500) < 1e-9
 
 
 def test_overlay_validates_and_simulates(root, test_catalog):
