@@ -96,6 +96,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "catalog",
     "portfolio",
     "render",
+    "actuals_forecast",
 )
 
 

@@ -349,6 +349,11 @@ def load_scenario(path: Path) -> tuple[Scenario, dict[str, Any]]:
     return sc, raw
 
 
+def validate_scenario(data: Mapping[str, Any], file: str) -> Scenario:
+    """A scenario overlay's data validated (``AssumptionError`` naming ``file`` and the field)."""
+    return _validate(Scenario, dict(data), file)
+
+
 def apply_scenario(
     raw_use_cases: Mapping[str, dict[str, Any]], scenario: Scenario, file: str
 ) -> dict[str, dict[str, Any]]:

@@ -451,6 +451,10 @@ class UseCase(Frozen):
         "ISO date", "date whose catalog prices apply (default: the latest prices)", None,
         pattern=r"^\d{4}-\d{2}-\d{2}$",
     )
+    go_live: Annotated[str | None, BeforeValidator(_iso_text)] = F(
+        "ISO date", "first day of the first live month (month build_months + 1 of the horizon): lines forecast months up with calendar months and bills", None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+    )
     volume: Volume
     steps: dict[str, Step] = Field(description="the request workflow: model call sites by name", min_length=1)
     rag: Rag | None = None
@@ -518,6 +522,17 @@ class ResolvedUseCase(UseCase):
     org: Org = Field(description="organisation defaults after this use case's overrides")
 
 
+class FitProvenance(Frozen):
+    """Where a calibrated override comes from (``finops actuals calibrate``)."""
+
+    window: str = F("ISO interval", "data window the value was fitted on, first/last timestamp")
+    rows: int = F("rows", "usage-table rows the value was fitted from", ge=0)
+    source: str = F("text", "usage sources (files or readers) of those rows")
+    fitted: float = F("unit of the field", "the fitted (pooled) value")
+    assumed: str = F("text", "the hand-written assumption it replaces (p5, p50, p95)", "")
+    contradicted: bool = F("flag", "the actual median lies outside the assumed 90% range", False)
+
+
 class Scenario(Frozen):
     """A scenario overlay (``assumptions/scenarios/<name>.yaml``)."""
 
@@ -525,4 +540,7 @@ class Scenario(Frozen):
     description: str = F("text", "what the scenario represents", "")
     overrides: dict[str, Any] = F(
         "path → value", "'<use-case id or *>.<field.path>': new value", {}
+    )
+    provenance: dict[str, FitProvenance] = F(
+        "override key → provenance", "for calibrated overlays: data window, row count and source of each fitted value", {}
     )

@@ -103,6 +103,7 @@ class BusinessCase:
     waterfall: Any = None
     tco: Any = None
     notes: list[str] = field(default_factory=list)
+    actuals: Any = None  # finops_model.actuals.compare.ActualsVsForecast, when actuals exist
 
     @property
     def use_case(self) -> Any:
@@ -279,6 +280,14 @@ class BusinessCase:
     def html_assumptions(self) -> Any:
         return as_html("<h2>Assumptions and their sources</h2><p>Every input the model reads, as written, with its 5th, 50th and 95th percentiles.</p>"
                      + table_html(self.assumptions_frame(), {"p5": "", "p50": "", "p95": ""}))
+
+    def html_actuals(self) -> Any:
+        """Actuals vs forecast (band, actual line, variance bridge, burn, alerts) when actuals exist."""
+        if self.actuals is None or self.use_case_id not in self.actuals.forecasts:
+            return _html("")
+        from finops_model.reports.actuals_forecast import business_case_html
+
+        return _html(business_case_html(self.actuals, self.use_case_id))
 
     def html_notes(self) -> Any:
         """Warnings met while computing (price fallbacks, correlated inputs in sensitivity)."""

@@ -35,6 +35,15 @@ class PortfolioPage:
     trials: int
     seed: int
     decisions: dict[str, Any] = field(default_factory=dict)
+    actuals: Any = None  # finops_model.actuals.compare.ActualsVsForecast, when actuals exist
+
+    def html_actuals(self) -> Any:
+        """Actuals vs forecast, alerts first (also the leaders' index block)."""
+        if self.actuals is None:
+            return _html("")
+        from finops_model.reports.actuals_forecast import portfolio_html
+
+        return _html(portfolio_html(self.actuals))
 
     def html_summary(self) -> Any:
         p = self.portfolio
