@@ -590,7 +590,7 @@ def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Arra
                   convention=case["convention"])
 
 
-def _finance_inputs(uc: UseCase, v: _Draws, n: int, months: int, discount: Array, one_off: Array) -> dict[str, Any]:
+def _finance_inputs(uc: UseCase, v: Draws, n: int, months: int, discount: Array, one_off: Array) -> dict[str, Any]:
     """The business-case convention, risk adjustments and explicit lines of a use case.
 
     Returns ``convention``; ``keep_value`` = 1 − haircut and ``keep_cost`` = 1 + uplift on the

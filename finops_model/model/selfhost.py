@@ -16,7 +16,7 @@ hybrid comparison is :func:`finops_model.decisions.build_vs_buy.compare_deployme
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np

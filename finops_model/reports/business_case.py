@@ -284,10 +284,10 @@ class BusinessCase:
     def html_actuals(self) -> Any:
         """Actuals vs forecast (band, actual line, variance bridge, burn, alerts) when actuals exist."""
         if self.actuals is None or self.use_case_id not in self.actuals.forecasts:
-            return _html("")
+            return as_html("")
         from finops_model.reports.actuals_forecast import business_case_html
 
-        return _html(business_case_html(self.actuals, self.use_case_id))
+        return as_html(business_case_html(self.actuals, self.use_case_id))
 
     def html_notes(self) -> Any:
         """Warnings met while computing (price fallbacks, correlated inputs in sensitivity)."""

@@ -40,10 +40,10 @@ class PortfolioPage:
     def html_actuals(self) -> Any:
         """Actuals vs forecast, alerts first (also the leaders' index block)."""
         if self.actuals is None:
-            return _html("")
+            return as_html("")
         from finops_model.reports.actuals_forecast import portfolio_html
 
-        return _html(portfolio_html(self.actuals))
+        return as_html(portfolio_html(self.actuals))
 
     def html_summary(self) -> Any:
         p = self.portfolio
