@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "finops_model"
 #: Pipeline rank of each subpackage: a module may import modules of its own subpackage and of
 #: lower ranks only. Top-level modules (``errors``, ``__init__``) are available to everyone.
 RANK = {"util": 0, "inputs": 1, "costs": 2, "model": 3, "uncertainty": 4, "decisions": 5, "governance": 5,
-        "actuals": 5, "reports": 6, "explore": 7, "cli": 8}
+        "actuals": 6, "reports": 7, "explore": 8, "cli": 9}
 
 
 def _modules() -> dict[str, Path]:

@@ -14,7 +14,7 @@ import altair as alt
 import pandas as pd
 
 from finops_model.actuals.variance import PARTS
-from finops_model.reports.business_case import esc, table_html
+from finops_model.reports.html import esc, table_html
 
 #: The business-case partial; ``$``-fields are filled with escaped HTML fragments.
 PARTIAL = string.Template("""

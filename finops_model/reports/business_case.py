@@ -8,7 +8,6 @@ format one section each as an escaped HTML fragment (reports compute nothing, th
 from __future__ import annotations
 
 import datetime as _dt
-import html
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -21,43 +20,14 @@ from finops_model import __version__
 from finops_model.inputs.assumptions import Assumptions, load_assumptions
 from finops_model.model.engine import Result, evaluation_spec, simulate
 from finops_model.reports import charts
+from finops_model.reports.actuals_forecast import business_case_html as actuals_section_html
+from finops_model.reports.html import esc, table_html
 from finops_model.uncertainty.summary import format_value, summarise
 
 #: Headline KPIs of the executive summary, in order.
 SUMMARY_KPIS = ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "roi", "npv", "payback_month")
 
 VERDICT_COLOURS = {"scale": "#1e8449", "optimise": "#b9770e", "redesign": "#a04000", "retire": "#922b21"}
-
-
-def esc(x: Any) -> str:
-    """Text from assumptions, escaped for HTML (a name like ``<script>`` shows as text)."""
-    return html.escape(str(x), quote=True)
-
-
-def table_html(df: pd.DataFrame, formats: dict[str, str] | None = None, index: bool = False) -> str:
-    """A DataFrame as an escaped HTML table; ``formats`` maps column → unit for display."""
-    formats = formats or {}
-    cols = list(df.columns)
-    head = "".join(f"<th>{esc(c)}</th>" for c in ([df.index.name or ""] if index else []) + cols)
-    rows = []
-    for idx, r in df.iterrows():
-        cells = [f"<th>{esc(idx)}</th>"] if index else []
-        for c in cols:
-            v = r[c]
-            if isinstance(v, float | int | np.floating | np.integer) and not isinstance(v, bool):
-                text = format_value(float(v), formats.get(c, "")) if c in formats else _num(v)
-                cells.append(f'<td class="num">{esc(text)}</td>')
-            else:
-                cells.append(f"<td>{esc('' if v is None or (isinstance(v, float) and math.isnan(v)) else v)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table class="finops"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-
-
-def _num(v: Any) -> str:
-    v = float(v)
-    if not math.isfinite(v):
-        return "—"
-    return format_value(v, "")
 
 
 def as_html(fragment: str) -> Any:
@@ -285,9 +255,8 @@ class BusinessCase:
         """Actuals vs forecast (band, actual line, variance bridge, burn, alerts) when actuals exist."""
         if self.actuals is None or self.use_case_id not in self.actuals.forecasts:
             return as_html("")
-        from finops_model.reports.actuals_forecast import business_case_html
 
-        return as_html(business_case_html(self.actuals, self.use_case_id))
+        return as_html(actuals_section_html(self.actuals, self.use_case_id))
 
     def html_notes(self) -> Any:
         """Warnings met while computing (price fallbacks, correlated inputs in sensitivity)."""

@@ -17,7 +17,8 @@ import pandas as pd
 
 from finops_model import __version__
 from finops_model.reports import charts
-from finops_model.reports.business_case import STYLE, as_html, esc, table_html
+from finops_model.reports.business_case import STYLE, as_html
+from finops_model.reports.html import esc, table_html
 from finops_model.uncertainty.summary import format_value
 from finops_model.util.paths import ASSUMPTIONS_DIR
 

@@ -281,7 +281,8 @@ def _record(report: RenderReport, kind: str, name: str, paths: list[str], err: s
 
 
 def _index_html(folder: Path, a: Any, ids: list[str], report: RenderReport, run_stamp: dict[str, Any]) -> str:
-    from finops_model.reports.business_case import STYLE, esc
+    from finops_model.reports.business_case import STYLE
+    from finops_model.reports.html import esc
 
     items = []
     for uc in ids:

@@ -8,7 +8,8 @@ import pytest
 import yaml
 from conftest import TEST_ASSUMPTIONS
 
-from finops_model.reports.business_case import build_business_case, esc, table_html
+from finops_model.reports.business_case import build_business_case
+from finops_model.reports.html import esc, table_html
 
 
 @pytest.fixture(scope="module")
