@@ -18,7 +18,7 @@ help:
 	@echo "make lab     - open JupyterLab in the project's virtual environment"
 	@echo "make app     - serve the interactive explorer with Voila on http://127.0.0.1:$(APP_PORT)/"
 	@echo "make bench   - run the speed and memory benchmarks"
-	@echo "make lint    - ruff"
+	@echo "make lint    - ruff and mypy"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ $(BIN)/python:
 DROP := rfc3987-syntax
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[reports,app]'
 	-$(PIP) uninstall --quiet --yes $(DROP)
 	@touch $@
 
@@ -62,6 +62,7 @@ app: $(VENV)/.installed $(LAB_SETTINGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy finops_model
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format finops_model tests benchmarks

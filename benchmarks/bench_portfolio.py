@@ -72,7 +72,7 @@ _CHILD = textwrap.dedent("""
     import json, resource, sys, time
     sys.path.insert(0, {root!r})
     from benchmarks.bench_portfolio import synthetic_use_cases
-    from finops_model.portfolio import rollup
+    from finops_model.governance.portfolio import rollup
     t0 = time.perf_counter()
     ucs, catalog, org, fx = synthetic_use_cases({count})
     build = time.perf_counter() - t0

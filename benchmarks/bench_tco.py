@@ -4,9 +4,9 @@ the self-hosting plans and the break-even volume search) against one plain evalu
 from __future__ import annotations
 
 from benchmarks.common import median_time, row
+from finops_model.decisions.build_vs_buy import compare_deployments
 from finops_model.inputs.assumptions import load_assumptions
 from finops_model.model.engine import simulate
-from finops_model.model.selfhost import compare
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -14,7 +14,7 @@ def run(quick: bool = False) -> list[dict]:
     uc = a.use_case("coding-assistant")
     n = 2_000 if quick else 20_000
     t_sim = median_time(lambda: simulate(uc, a.catalog, n, 0))
-    t_tco = median_time(lambda: compare(uc, a.catalog, n, 0))
+    t_tco = median_time(lambda: compare_deployments(uc, a.catalog, n, 0))
     ratio = t_tco / t_sim
     return [
         row("tco", f"simulate coding-assistant ({n:,} trials)", t_sim),

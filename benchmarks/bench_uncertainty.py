@@ -74,8 +74,8 @@ def numpy_marginals(spec, n: int, seed: int = 0) -> dict[str, np.ndarray]:
 
 _CHILD = """
 import json, resource, sys, time
-from finops_model.assumptions import load_assumptions
-from finops_model.uncertainty import simulate_chunked
+from finops_model.inputs.assumptions import load_assumptions
+from finops_model.uncertainty.precision import simulate_chunked
 a = load_assumptions()
 uc = a.use_cases[sys.argv[1]]
 t0 = time.perf_counter()
@@ -94,7 +94,7 @@ import json, sys, warnings
 warnings.simplefilter("ignore")
 from benchmarks.bench_uncertainty import _richest, numpy_marginals
 from benchmarks.common import median_time
-from finops_model.engine import simulate
+from finops_model.model.engine import simulate
 a, uc, spec = _richest()
 n, repeat = int(sys.argv[2]), int(sys.argv[3])
 simulate(uc, a.catalog, 1_000, 0)

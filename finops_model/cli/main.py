@@ -93,8 +93,10 @@ COMMAND_MODULES: tuple[str, ...] = (
     "uncertainty",
     "scenarios",
     "tco",
+    "catalog",
     "portfolio",
     "render",
+    "actuals_forecast",
 )
 
 

@@ -192,8 +192,9 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | No
     except ValueError as exc:
         return _fail([str(exc)], err)
     notes = [str(w.message) for w in caught]
-    lc = price.long_context
-    long_applied = lc is not None and tokens["input_tokens"] > lc.threshold_tokens
+    crossed = [t for t in price.long_context_tiers if tokens["input_tokens"] > t.threshold_tokens]
+    lc = crossed[-1] if crossed else price.long_context  # the tier that prices this call
+    long_applied = bool(crossed)
     component_tokens = {
         "input": tokens["input_tokens"]
         - tokens["cache_read_tokens"]

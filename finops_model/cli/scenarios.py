@@ -66,14 +66,14 @@ def _dump(payload: Any) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from finops_model.decisions.scenarios import compare, format_comparison
+    from finops_model.decisions.scenarios import compare_scenarios, format_comparison
     from finops_model.errors import AssumptionError
     from finops_model.model.kpis import KPI_UNITS
 
     for k in args.kpi or ():
         if k not in KPI_UNITS:
             raise AssumptionError.single("", "--kpi", f"expected a KPI among {', '.join(KPI_UNITS)}, found {k!r}")
-    c = compare(_scenarios(args.scenarios), args.use_cases, args.assumptions, args.trials, args.seed, levers=args.levers)
+    c = compare_scenarios(_scenarios(args.scenarios), args.use_cases, args.assumptions, args.trials, args.seed, levers=args.levers)
     if args.json:
         payload = c.to_json()
         if args.kpi:

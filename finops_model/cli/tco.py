@@ -89,12 +89,12 @@ def format_report(summary: dict[str, Any], curves: dict[str, Any], title: str) -
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from finops_model.decisions.build_vs_buy import compare_deployments
     from finops_model.inputs.assumptions import load_assumptions
-    from finops_model.model.selfhost import compare
 
     a = load_assumptions(args.assumptions, args.scenario or (), use_cases=[args.use_case])
     uc = a.use_case(args.use_case)
-    result = compare(uc, a.catalog, args.trials, args.seed)
+    result = compare_deployments(uc, a.catalog, args.trials, args.seed)
     payload = result.to_json()
     payload["scenarios"] = list(a.scenarios)
     payload["assumptions_hash"] = a.digest

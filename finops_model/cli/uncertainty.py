@@ -18,6 +18,7 @@ import json
 import math
 import sys
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
@@ -113,7 +114,7 @@ def _records(df: Any) -> list[dict[str, Any]]:
     return [_clean(r) for r in df.to_dict(orient="records")]
 
 
-def _table(rows: list[tuple[str, ...]], right: set[int]) -> str:
+def _table(rows: Sequence[tuple[str, ...]], right: set[int]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for k, r in enumerate(rows):
@@ -208,7 +209,7 @@ def _sensitivity_table(analysis: str, d: Any, kpi: str) -> str:
     unit = KPI_UNITS.get(kpi, "")
     if analysis == "tornado":
         base = _fmt(d["kpi_base"].iloc[0], unit) if len(d) else ""
-        rows = [("#", "input", "group", "input p10", "input p90", f"{kpi} at p10", f"{kpi} at p90", "swing")]
+        rows: list[tuple[str, ...]] = [("#", "input", "group", "input p10", "input p90", f"{kpi} at p10", f"{kpi} at p90", "swing")]
         rows += [(str(r["rank"]), r["input"], r["group"], _fmt(r["input_low"]), _fmt(r["input_high"]), _fmt(r["kpi_low"], unit), _fmt(r["kpi_high"], unit), _fmt(r["swing"], unit))
                  for r in d.to_dict(orient="records")]
         return f"{kpi} [{unit}] with every input at its median: {base}\n" + _table(rows, {0, 3, 4, 5, 6, 7})

@@ -35,11 +35,11 @@ def average_history_tokens(turns: ArrayLike, tokens_per_turn: ArrayLike, cap: Ar
     """
     span = np.maximum(np.asarray(turns, dtype=float) - 1.0, 0.0)
     k = np.asarray(tokens_per_turn, dtype=float)
-    cap = np.maximum(np.asarray(cap, dtype=float), 0.0)
+    c = np.maximum(np.asarray(cap, dtype=float), 0.0)  # [tokens/call], as an array
     full = k * span
     with np.errstate(all="ignore"):  # the capped branch is only used where full > cap
-        capped = cap - cap**2 / (2.0 * full)
-    return np.where(full <= cap, full / 2.0, capped)
+        capped = c - c**2 / (2.0 * full)
+    return np.where(full <= c, full / 2.0, capped)
 
 
 def input_tokens_per_call(
@@ -87,9 +87,10 @@ def blended_call_cost(
     cache_write_share: ArrayLike = 0.0,
     reasoning_tokens: ArrayLike = 0.0,
     batch_share: ArrayLike = 0.0,
-    batch_discount: float = 0.5,
+    batch_discount: ArrayLike = 0.5,
     price_per_image: ArrayLike = 0.0,
     images_per_call: ArrayLike = 0.0,
+    list_price_share: ArrayLike = 1.0,
 ) -> Array:
     """Expected cost of one call when a share of calls goes through the batch API [USD/call].
 
@@ -107,9 +108,17 @@ def blended_call_cost(
     cached_share, cache_write_share : [fraction] of input tokens
     reasoning_tokens : [tokens/call]
     batch_share : [fraction] of calls
-    batch_discount : [fraction] used where the model lists no batch rate
+    batch_discount : [fraction] used where the model lists no batch rate; a constant or one
+        value per trial
     price_per_image : [USD/image]
     images_per_call : [images/call]
+    list_price_share : [fraction] of the catalog's token rates paid, per trial (``1 − d`` for an
+        uncertain negotiated discount ``d``; a constant discount is already in ``price``)
+
+    A batch call's cost is affine in the batch discount (every rate without a listed batch rate
+    is multiplied by ``1 − d``, listed batch rates do not move), so for a discount drawn per
+    trial it is ``cost(0) + d · (cost(½) − cost(0)) / ½`` — exact, two evaluations whatever the
+    number of trials.
     """
     inp = np.asarray(input_tokens, dtype=float)
     reasoning = np.asarray(reasoning_tokens, dtype=float)
@@ -117,10 +126,19 @@ def blended_call_cost(
     read = inp * np.asarray(cached_share, dtype=float)
     write = np.minimum(inp * np.asarray(cache_write_share, dtype=float), inp - read)
     b = np.asarray(batch_share, dtype=float)
-    online = call_cost(price, inp, out, read, write, reasoning, batch=False, batch_discount=batch_discount)
+    d = np.asarray(batch_discount, dtype=float)
+    online = call_cost(price, inp, out, read, write, reasoning, batch=False)
     if np.any(b > 0):
-        batched = call_cost(price, inp, out, read, write, reasoning, batch=True, batch_discount=batch_discount)
+        if d.ndim == 0:
+            batched = call_cost(price, inp, out, read, write, reasoning, batch=True, batch_discount=float(d))
+        else:  # one discount per trial: the batch cost is affine in it
+            at0 = call_cost(price, inp, out, read, write, reasoning, batch=True, batch_discount=0.0)
+            at_half = call_cost(price, inp, out, read, write, reasoning, batch=True, batch_discount=0.5)
+            batched = at0 + d * ((at_half - at0) / 0.5)
         cost = online + b * (batched - online)
     else:
         cost = online
+    share = np.asarray(list_price_share, dtype=float)
+    if share.ndim or share != 1.0:
+        cost = cost * share
     return cost + np.asarray(price_per_image, dtype=float) * np.asarray(images_per_call, dtype=float)

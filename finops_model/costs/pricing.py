@@ -26,13 +26,17 @@ Reference: pydantic/genai-prices and BerriAI/litellm ``cost_calculator`` (same c
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-if TYPE_CHECKING:  # pragma: no cover
-    from finops_model.inputs.catalog import ModelPrice
+from finops_model.inputs.catalog import (
+    DEFAULT_BATCH_DISCOUNT,
+    ModelPrice,
+    check_discount,
+    resolve_rates,
+)
 
 __all__ = [
     "COMPONENTS",
@@ -44,8 +48,6 @@ __all__ = [
     "resolve_rates",
 ]
 
-#: Discount of batch calls when a model lists no batch rates [-].
-DEFAULT_BATCH_DISCOUNT = 0.5
 #: Cost components, in the order of :func:`call_cost_breakdown`.
 COMPONENTS = ("input", "cache_read", "cache_write", "output", "reasoning")
 
@@ -55,87 +57,6 @@ _warned: set[tuple[str, str, str]] = set()
 def reset_fallback_warnings() -> None:
     """Forget which missing-cache-price warnings were given (they are given once per model)."""
     _warned.clear()
-
-
-def _check_discount(batch_discount: float) -> float:
-    d = float(batch_discount)
-    if not (0.0 <= d < 1.0):
-        raise ValueError(f"batch_discount: expected a fraction in [0, 1), found {batch_discount!r}")
-    return d
-
-
-def resolve_rates(
-    price: ModelPrice,
-    *,
-    long_context: bool = False,
-    batch: bool = False,
-    batch_discount: float = DEFAULT_BATCH_DISCOUNT,
-) -> tuple[dict[str, float], list[str]]:
-    """The five per-token rates that apply to one case of a model's price.
-
-    Parameters
-    ----------
-    price : ModelPrice
-        The model's price [USD/token].
-    long_context : bool
-        Use the long-context tier (the caller has checked that the prompt exceeds its threshold).
-        Ignored when the model has no such tier.
-    batch : bool
-        Batch rates.
-    batch_discount : float
-        Fraction off list price for batch calls when no batch rates are listed [-].
-
-    Returns
-    -------
-    rates : dict of str to float
-        ``input`` (uncached input), ``cache_read``, ``cache_write``, ``output`` (visible output),
-        ``reasoning`` [USD/token].
-    fallbacks : list of str
-        Components whose price is missing and fell back to the input rate
-        (``cache_read``, ``cache_write``).
-    """
-    d = _check_discount(batch_discount)
-    tier: Any = price.long_context if (long_context and price.long_context is not None) else price
-    input_rate = tier.input_usd_per_token
-    output_rate = tier.output_usd_per_token
-    fallbacks: list[str] = []
-    cache = {}
-    for name in ("cache_read", "cache_write"):
-        rate = getattr(tier, f"{name}_usd_per_token")
-        if rate is None and tier is not price:
-            rate = getattr(price, f"{name}_usd_per_token")
-        if rate is None:
-            rate = input_rate
-            fallbacks.append(name)
-        cache[name] = rate
-    reasoning = tier.reasoning_usd_per_token
-    if reasoning is None:
-        reasoning = output_rate
-    rates = {
-        "input": input_rate,
-        "cache_read": cache["cache_read"],
-        "cache_write": cache["cache_write"],
-        "output": output_rate,
-        "reasoning": reasoning,
-    }
-    if not batch:
-        return rates, fallbacks
-    # fraction kept in batch: the listed batch/list ratio of the base tier, else 1 - d
-    keep_in = 1.0 - d
-    if price.batch_input_usd_per_token is not None and price.input_usd_per_token > 0:
-        keep_in = price.batch_input_usd_per_token / price.input_usd_per_token
-    keep_out = 1.0 - d
-    if price.batch_output_usd_per_token is not None and price.output_usd_per_token > 0:
-        keep_out = price.batch_output_usd_per_token / price.output_usd_per_token
-    listed_in = tier.batch_input_usd_per_token
-    listed_out = tier.batch_output_usd_per_token
-    return {
-        "input": listed_in if listed_in is not None else input_rate * keep_in,
-        "cache_read": rates["cache_read"] * keep_in,
-        "cache_write": rates["cache_write"] * keep_in,
-        "output": listed_out if listed_out is not None else output_rate * keep_out,
-        "reasoning": reasoning * keep_out,
-    }, fallbacks
 
 
 def _tokens(name: str, value: ArrayLike) -> NDArray[np.float64]:
@@ -210,15 +131,14 @@ def _prepare(
             f"{_first_bad(too_many)}"
         )
     batch_arr = np.asarray(batch, dtype=bool)
-    _check_discount(batch_discount)
+    check_discount(batch_discount)
 
     cases: dict[tuple[bool, bool], dict[str, float]] = {}
     fallbacks: set[str] = set()
-    lc = price.long_context
-    long_mask: NDArray[np.bool_] | None = None
-    if lc is not None:
-        long_mask = inp > lc.threshold_tokens
-    long_options = [False] if long_mask is None else sorted({bool(x) for x in np.unique(long_mask)})
+    long_mask: NDArray[np.int_] | None = None  # the long-context tier of each call (0: base)
+    if price.long_context_tiers:
+        long_mask = sum((inp > t.threshold_tokens).astype(int) for t in price.long_context_tiers)
+    long_options = [0] if long_mask is None else sorted({int(x) for x in np.unique(long_mask)})
     batch_options = sorted({bool(x) for x in np.unique(batch_arr)})
     for is_long in long_options or [False]:
         for is_batch in batch_options or [False]:
@@ -234,7 +154,7 @@ def _prepare(
             rate_arrays[comp] = next(iter(cases.values()))[comp]
             continue
 
-        def pick(is_long: bool, comp: str = comp) -> Any:
+        def pick(is_long: int, comp: str = comp) -> Any:
             no_b = cases.get((is_long, False), {}).get(comp)
             yes_b = cases.get((is_long, True), {}).get(comp)
             if no_b is None:
@@ -244,9 +164,10 @@ def _prepare(
             return np.where(batch_arr, yes_b, no_b)
 
         if long_mask is None or len(long_options) == 1:
-            rate_arrays[comp] = pick(long_options[0] if long_options else False)
+            rate_arrays[comp] = pick(long_options[0] if long_options else 0)
         else:
-            rate_arrays[comp] = np.where(long_mask, pick(True), pick(False))
+            levels = range(max(long_options) + 1)
+            rate_arrays[comp] = np.choose(long_mask, [pick(lv) if lv in long_options else 0.0 for lv in levels])
 
     tokens = {
         "input": np.maximum(inp - cached, 0.0),

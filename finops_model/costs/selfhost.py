@@ -18,6 +18,8 @@ The model follows the public TCO models of self-hosted LLM serving:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -81,14 +83,6 @@ def throughput_at_latency(latency_target_ms: ArrayLike, curve_latency_ms: ArrayL
     target = _f(latency_target_ms)
     out = np.interp(target, lat, tps)
     return np.where(target < lat[0], np.nan, out)
-
-
-def prefill_rate_from_ttft(input_tokens: ArrayLike, ttft_ms: ArrayLike, gpus: ArrayLike) -> Array:
-    """Prefill throughput per GPU from a single-request time to first token [tokens/s/GPU].
-
-    At concurrency 1 the time to first token is (almost) all prefill: ``input / TTFT / GPUs``.
-    """
-    return _f(input_tokens) / (_f(ttft_ms) / 1000.0) / _f(gpus)
 
 
 def decode_rate(
@@ -260,3 +254,63 @@ def break_even_volume(volumes: ArrayLike, api_cost: ArrayLike, self_hosted_cost:
         frac = np.where((idx > 0) & (g1 != g0), -g0 / (g1 - g0), 0.0)
     out = np.where(idx > 0, v0 + np.clip(frac, 0.0, 1.0) * (v1 - v0), vol[0])
     return np.where(found, out, np.nan)
+
+
+HOURS_PER_DAY = 24.0
+
+
+def two_level_day(peak_to_average: ArrayLike, hours_at_peak: ArrayLike) -> list[tuple[Array, Array]]:
+    """A daily load shape of two levels: ``hours_at_peak`` hours at the peak, the rest of the
+    day at the base load that keeps the day's average at 1 [× average load, hours/day].
+
+    ``base = (24 − h × p) / (24 − h)``; hours at peak are capped at ``24 / p`` (base load 0).
+
+    Returns
+    -------
+    list of (weight, hours)
+        ``[(p, h), (base, 24 − h)]``, weights × average load [×] and hours per day [hours].
+    """
+    p = np.maximum(_f(peak_to_average), 1.0)
+    h = np.clip(_f(hours_at_peak), 0.0, HOURS_PER_DAY / p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = np.where(h < HOURS_PER_DAY, (HOURS_PER_DAY - h * p) / (HOURS_PER_DAY - h), 1.0)
+    return [(p, h), (np.maximum(base, 0.0), HOURS_PER_DAY - h)]
+
+
+def hourly_day(hourly_weights: ArrayLike) -> list[tuple[Array, Array]]:
+    """A daily load shape from 24 hourly weights, normalised to an average of 1 [×, hours/day]."""
+    w = _f(hourly_weights)
+    w = w / w.mean()
+    return [(np.asarray(x), np.asarray(1.0)) for x in w]
+
+
+def fleet_over_day(
+    average_requests_per_s: ArrayLike,
+    gpu_seconds_per_request: ArrayLike,
+    day: list[tuple[ArrayLike, ArrayLike]],
+    max_utilisation: ArrayLike = 1.0,
+    gpus_per_replica: ArrayLike = 1,
+    redundant_replicas: ArrayLike = 1,
+    min_replicas: ArrayLike = 1,
+) -> dict[str, Array]:
+    """The fleet hour by hour over a daily load shape [GPUs].
+
+    Each level of the day is sized by :func:`gpus_required` at ``average × weight``.
+
+    Returns
+    -------
+    dict
+        ``peak`` — the largest hourly fleet (what reserved or owned capacity must hold)
+        [GPUs]; ``average`` — the node-hours an autoscaled, on-demand fleet runs, per hour of
+        the day (Σ fleet × hours / 24) [GPUs].
+    """
+    avg = _f(average_requests_per_s)
+    peak: Array | None = None
+    total: Any = 0.0
+    for weight, hours in day:
+        g = gpus_required(avg * _f(weight), gpu_seconds_per_request, max_utilisation, gpus_per_replica, redundant_replicas, min_replicas)
+        g = np.where(avg > 0, g, 0.0)
+        peak = g if peak is None else np.maximum(peak, np.where(_f(hours) > 0, g, 0.0))
+        total = total + g * _f(hours)
+    assert peak is not None
+    return {"peak": peak, "average": np.asarray(total / HOURS_PER_DAY, dtype=float)}

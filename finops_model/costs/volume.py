@@ -54,7 +54,13 @@ def adoption_share(
         gain = np.where(denom > 0, (cap - start) / denom, 0.0)  # (ceiling − start) / (1 − L(0))
     # share = start + gain · (L(t) − L(0)), built in place on one (n, M) array
     z = np.maximum(t, 0.0) - mid
-    z = z * k if np.ndim(z) < 2 else np.multiply(z, k, out=z)
+    # any parameter may be per trial (n, 1) while the others are constants: the result takes
+    # the broadcast shape of all of them before the in-place steps below
+    shape = np.broadcast_shapes(z.shape, np.shape(k), np.shape(l0), np.shape(gain), np.shape(start))
+    if z.shape == shape:
+        np.multiply(z, k, out=z)
+    else:
+        z = np.multiply(np.broadcast_to(z, shape), k)
     special.expit(z, out=z)
     z -= l0
     z *= gain

@@ -36,13 +36,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from finops_model.decisions.levers import LeverState, _unique
+from finops_model.decisions.levers import LeverState, unique_name
 from finops_model.decisions.waterfall import attribute
 from finops_model.errors import AssumptionError, did_you_mean
 from finops_model.inputs.assumptions import iter_uncertain, sample_spec
-from finops_model.inputs.distributions import Method, SampleSpec, Uncertain, sample
+from finops_model.inputs.distributions import Method, SampleSpec, sample
+from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema import F, Fraction, Frozen, Quantity, UseCase
-from finops_model.model.engine import PRIMARY_KINDS, Result
+from finops_model.model.components import PRIMARY_KINDS
+from finops_model.model.engine import Result
 
 Array = NDArray[np.float64]
 
@@ -57,10 +59,6 @@ DRIFT_TITLES = {
     "agent_steps": "Agent loops take more steps",
     "cache_hit_rate": "Cache hit rate falls",
 }
-
-
-def _c(x: float) -> Uncertain:
-    return Uncertain.constant(x)
 
 
 class DriftSpec(Frozen):
@@ -138,7 +136,7 @@ def drift_transform(name: str, spec: DriftSpec, t: float) -> Callable[[LeverStat
         steps = dict(uc.steps)
         ups: dict[str, Any] = {}
         for k in cheap:
-            new = _unique(f"{k}_to_frontier", steps)
+            new = unique_name(f"{k}_to_frontier", steps)
             steps[new] = uc.steps[k].model_copy(update={"model": fm})
             pre = f"steps.{k}."
             ups.update({f"steps.{new}." + p[len(pre):]: v for p, v in s.draws.items() if p.startswith(pre)})

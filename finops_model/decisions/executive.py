@@ -45,8 +45,11 @@ class Targets(Frozen):
     tolerance: Fraction = F("fraction", "relative band the modelled medians must fall in")
 
 
-class Portfolio(Frozen):
-    """A worked-example portfolio file (module docstring)."""
+class ExecutivePortfolio(Frozen):
+    """A worked-example portfolio file: use cases, their lever plans and targets (module docstring).
+
+    Not the roll-up result, which is :class:`finops_model.governance.portfolio.Portfolio`.
+    """
 
     name: str = F("slug", "portfolio name")
     description: str = F("text", "what it shows", "")
@@ -61,7 +64,7 @@ class ExecutiveScenario:
 
     Attributes
     ----------
-    portfolio : Portfolio
+    portfolio : ExecutivePortfolio
     waterfalls : dict use case → Waterfall [USD/month]
     unoptimised, optimised : (n,) [USD/month]
         Portfolio run-rate cost per trial, before and after the levers.
@@ -69,7 +72,7 @@ class ExecutiveScenario:
         Portfolio saving of each stage (cumulative order); sums to ``unoptimised − optimised``.
     """
 
-    portfolio: Portfolio
+    portfolio: ExecutivePortfolio
     waterfalls: dict[str, Waterfall]
     unoptimised: Array
     optimised: Array
@@ -101,13 +104,13 @@ class ExecutiveScenario:
         return pd.DataFrame(out)
 
 
-def load_portfolio(path: str | Path | None = None) -> Portfolio:
+def load_executive_portfolio(path: str | Path | None = None) -> ExecutivePortfolio:
     """Read and validate a portfolio file (default ``assumptions/portfolios/executive.yaml``)."""
     path = Path(path) if path is not None else ASSUMPTIONS_DIR / "portfolios" / "executive.yaml"
     if not path.exists():
         raise AssumptionError.single(str(path), "", "expected a portfolio file, found nothing at this path")
     try:
-        return Portfolio.model_validate(yamlio.load(path))
+        return ExecutivePortfolio.model_validate(yamlio.load(path))
     except ValidationError as exc:
         raise AssumptionError(problems_from_validation_error(exc, str(path))) from None
 
@@ -130,7 +133,7 @@ def executive_scenario(
         Paired trials and seed.
     """
     root = Path(root) if root is not None else ASSUMPTIONS_DIR
-    pf = load_portfolio(portfolio)
+    pf = load_executive_portfolio(portfolio)
     base = load_assumptions(root, use_cases=[])
     plans = load_lever_plans(root / pf.levers)
     waterfalls: dict[str, Waterfall] = {}
@@ -156,4 +159,4 @@ def format_executive(e: ExecutiveScenario) -> str:
     return "\n".join(lines)
 
 
-__all__: list[Any] = ["Portfolio", "ExecutiveScenario", "executive_scenario", "load_portfolio", "format_executive"]
+__all__: list[Any] = ["ExecutivePortfolio", "ExecutiveScenario", "executive_scenario", "load_executive_portfolio", "format_executive"]

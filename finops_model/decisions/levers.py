@@ -98,9 +98,11 @@ from pydantic import Field, TypeAdapter, ValidationError
 from finops_model.errors import AssumptionError, CatalogError, Problem, did_you_mean
 from finops_model.inputs.assumptions import iter_uncertain, replace_path, sample_spec
 from finops_model.inputs.distributions import Method, SampleSpec, Uncertain, sample
+from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema import F, Fraction, Frozen, Quantity, UseCase
 from finops_model.inputs.validation import problems_from_validation_error
-from finops_model.model.engine import PRIMARY_KINDS, Result, evaluate
+from finops_model.model.components import PRIMARY_KINDS
+from finops_model.model.engine import Result, evaluate
 from finops_model.util.paths import ASSUMPTIONS_DIR
 
 #: Waterfall stages in the order that works (domain reference, "Correct Optimization Order").
@@ -133,10 +135,6 @@ STAGE_TITLES: dict[str, str] = {
 }
 
 Draws = dict[str, Any]
-
-
-def _c(x: float) -> Uncertain:
-    return Uncertain.constant(x)
 
 
 # --------------------------------------------------------------------------- state
@@ -326,7 +324,7 @@ class Routing(Lever):
             if step.model == self.to_model:
                 continue
             share = _arr(state.get(f"steps.{name}.share_of_requests", 1.0))
-            routed = _unique(f"{name}_routed", steps)
+            routed = unique_name(f"{name}_routed", steps)
             steps[routed] = step.model_copy(update={"model": self.to_model})
             pre = f"steps.{name}."
             for k, v in state.draws.items():
@@ -335,7 +333,7 @@ class Routing(Lever):
             updates[f"steps.{routed}.share_of_requests"] = share * r
             updates[pre + "share_of_requests"] = share * (1.0 - r * (1.0 - e))
             if self.router_model is not None:
-                rname = _unique(f"{name}_router", steps)
+                rname = unique_name(f"{name}_router", steps)
                 steps[rname] = _router_step(self.router_model)
                 updates.update(_step_draws(rname, steps[rname]))
                 updates[f"steps.{rname}.share_of_requests"] = share
@@ -344,7 +342,8 @@ class Routing(Lever):
         return state.with_(uc.model_copy(update={"steps": steps}), updates)
 
 
-def _unique(name: str, taken: Mapping[str, Any]) -> str:
+def unique_name(name: str, taken: Mapping[str, Any]) -> str:
+    """``name``, or ``name2``, ``name3``… — the first not among ``taken``."""
     out, i = name, 2
     while out in taken:
         out, i = f"{name}{i}", i + 1
@@ -403,7 +402,7 @@ class ContextEngineering(Lever):
             updates[k_path] = k * (1.0 - h)
             if self.summariser_model is not None:
                 raw = k * np.maximum(_arr(state.get(t_path, 1.0)) - 1.0, 0.0) / 2.0  # average history [tokens/call]
-                name = _unique(f"{s}_summary", steps)
+                name = unique_name(f"{s}_summary", steps)
                 steps[name] = _router_step(self.summariser_model).model_copy(update={"kind": "summarisation"})
                 updates.update(_step_draws(name, steps[name]))
                 updates[f"steps.{name}.share_of_requests"] = _arr(state.get(f"steps.{s}.share_of_requests", 1.0))

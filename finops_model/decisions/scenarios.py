@@ -143,7 +143,7 @@ def parse_scenario(token: str) -> tuple[str, bool]:
     return token, False
 
 
-def compare(
+def compare_scenarios(
     scenarios: Sequence[str],
     use_cases: Sequence[str] | None = None,
     root: str | Path | None = None,
@@ -246,4 +246,4 @@ def _fmt(x: Any, signed: bool = False) -> str:
     return s
 
 
-__all__ = ["Comparison", "compare", "format_comparison", "parse_scenario", "DEFAULT_KPIS", "TOTAL"]
+__all__ = ["Comparison", "compare_scenarios", "format_comparison", "parse_scenario", "DEFAULT_KPIS", "TOTAL"]

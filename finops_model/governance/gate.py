@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from finops_model.errors import CatalogError
+from finops_model.governance.tiers import frontier_by_default
 from finops_model.inputs.schema import UseCase
 
 Status = Literal["pass", "fail", "n/a"]
@@ -126,8 +127,6 @@ def _named(item: str, field: str, value: str | None, what: str) -> Check:
 
 
 def _model_tier(uc: UseCase, catalog: Any) -> Check:
-    from finops_model.governance.portfolio import frontier_by_default
-
     tiers = []
     for name, step in uc.steps.items():
         try:

@@ -30,7 +30,6 @@ Scale
 from __future__ import annotations
 
 import math
-import re
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -42,9 +41,11 @@ from numpy.typing import NDArray
 
 from finops_model.costs import hidden
 from finops_model.errors import FinopsError
-from finops_model.inputs.assumptions import Assumptions, load_assumptions, sample_spec
+from finops_model.governance.gate import evaluate_gate
+from finops_model.governance.tiers import PREMIUM_TIERS, is_routine
+from finops_model.inputs.assumptions import Assumptions, load_assumptions, sample_spec, to_usd
 from finops_model.inputs.distributions import SampleSpec, Uncertain, sample, uniforms
-from finops_model.inputs.schema import Fx, Org, Step, UseCase
+from finops_model.inputs.schema import Fx, Org, UseCase
 from finops_model.model.engine import Result, evaluate
 from finops_model.model.kpis import LAYERS
 from finops_model.uncertainty.summary import summarise_array
@@ -63,13 +64,6 @@ DIMENSIONS: tuple[str, ...] = (*ATTRIBUTE_DIMENSIONS, *MODEL_DIMENSIONS, "layer"
 UNASSIGNED = "(unassigned)"
 #: Bucket of the model dimensions holding every cost that is not a model call.
 NOT_MODEL_CALLS = "(not model calls)"
-
-#: Model tiers whose use for routine work is the "frontier-by-default" failure mode.
-PREMIUM_TIERS = frozenset({"frontier", "reasoning"})
-#: Step kinds that are routine work (classification, checks, short summaries).
-ROUTINE_KINDS = frozenset({"router", "guardrail", "validation", "moderation", "summarisation", "tool"})
-#: Step names that say the step is routine (classification, extraction, formatting, intent…).
-ROUTINE_NAME = re.compile(r"classif|extract|format|route|routing|triage|intent|metadata|detect|tagging|label", re.I)
 
 #: Per-use-case metrics of the roll-up and their units.
 METRIC_UNITS: dict[str, str] = {
@@ -90,31 +84,6 @@ METRIC_UNITS: dict[str, str] = {
     "annual_model_spend": "USD/year",
     "npv": "USD",
 }
-
-
-def is_routine(name: str, step: Step) -> bool:
-    """Whether a step is routine work that a small model should do by default.
-
-    Routine: the kinds in :data:`ROUTINE_KINDS`, or a step named for classification,
-    extraction, formatting, routing, triage, intent detection, metadata or labelling (the
-    routine tasks of the domain reference's model-tier standard).
-    """
-    return step.kind in ROUTINE_KINDS or bool(ROUTINE_NAME.search(name))
-
-
-def frontier_by_default(use_case: UseCase, catalog: Any) -> list[dict[str, str]]:
-    """Routine steps of a use case that run on a frontier or reasoning model.
-
-    Returns
-    -------
-    list of dict with ``use_case``, ``step``, ``kind``, ``model``, ``tier``.
-    """
-    out = []
-    for name, step in use_case.steps.items():
-        tier = catalog.tier(step.model)
-        if tier in PREMIUM_TIERS and is_routine(name, step):
-            out.append({"use_case": use_case.id, "step": name, "kind": step.kind, "model": step.model, "tier": tier})
-    return out
 
 
 # ------------------------------------------------------------------------------- records
@@ -663,9 +632,7 @@ class Portfolio:
 # ------------------------------------------------------------------------------- entry points
 def org_in_usd(org: Org, fx: Fx, file: str = "org.yaml") -> Org:
     """The organisation defaults with money converted to USD (as each use case sees them)."""
-    from finops_model.inputs.assumptions import _to_usd
-
-    return _to_usd(org, org.currency, fx, file, "currency")
+    return to_usd(org, org.currency, fx, file, "currency")
 
 
 def sample_pool(org: Org, fx: Fx, n: int, seed: int) -> Array:
@@ -792,8 +759,6 @@ def load_portfolio(root: Any = None, scenarios: Sequence[str] = (), use_cases: S
 
 def rollup_assumptions(loaded: Mapping[str, Assumptions], n: int = 10_000, seed: int = 0, **kw: Any) -> Portfolio:
     """:func:`rollup` over assumptions loaded by :func:`load_portfolio`, with the production gate."""
-    from finops_model.governance.gate import evaluate_gate
-
     first = next(iter(loaded.values()))
     p = rollup({sc: list(a.use_cases.values()) for sc, a in loaded.items()}, first.catalog, first.org, first.fx, n, seed, **kw)
     p.gate = {uc_id: evaluate_gate(uc, first.catalog, str(first.files.get(uc_id, ""))) for uc_id, uc in first.use_cases.items()}

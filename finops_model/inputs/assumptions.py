@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from finops_model.errors import AssumptionError, CatalogError, Problem, did_you_mean
 from finops_model.inputs.distributions import SampleSpec, SpecError, Uncertain, check_correlation
-from finops_model.inputs.schema import Fx, Org, Scenario, UseCase
+from finops_model.inputs.schema import Fx, Org, ResolvedUseCase, Scenario, UseCase
 from finops_model.inputs.validation import problems_from_validation_error
 from finops_model.util import yamlio
 from finops_model.util.paths import ASSUMPTIONS_DIR
@@ -183,7 +183,9 @@ def _convert_currency(obj: Any, factor: float) -> Any:
     return obj.model_copy(update=update)
 
 
-def _to_usd(obj: Any, currency: str, fx: Fx, file: str, field_path: str) -> Any:
+def to_usd(obj: Any, currency: str, fx: Fx, file: str, field_path: str) -> Any:
+    """``obj`` (a raw mapping, or money in ``currency``) converted to USD at the rates of ``fx``;
+    an unknown currency is an error naming ``file`` and ``field_path``."""
     if currency == "USD":
         return obj
     rate = fx.rates.get(currency)
@@ -289,12 +291,12 @@ def _check_models(uc: UseCase, catalog: Any, file: str) -> list[Problem]:
 
 
 def _check_roles(uc: UseCase, file: str) -> list[Problem]:
-    assert uc.org is not None
-    rates = uc.org.labour_rates
+    rates = uc.resolved_org.labour_rates
     problems = []
     for path, role in _role_refs(uc):
         if role not in rates:
-            problems.append(Problem(file, path, f"expected a role with a labour rate in org.yaml ({', '.join(sorted(rates))}), found {role!r}{did_you_mean(role, rates)}"))
+            problems.append(Problem(file, path, f"expected a role with a labour rate in org.yaml ({', '.join(sorted(rates))}), found {role!r}{did_you_mean(role, rates)}; "
+                                    f"declare it in org.yaml labour_rates or in this use case as org: {{labour_rates: {{{role}: <CUR/hour>}}}}"))
     return problems
 
 
@@ -304,18 +306,20 @@ def _role_refs(uc: UseCase) -> Iterator[tuple[str, str]]:
     yield "hidden.evaluation.rater_role", h.evaluation.rater_role
     yield "hidden.evaluation.upkeep_role", h.evaluation.upkeep_role
     yield "hidden.safety.review_role", h.safety.review_role
-    assert uc.org is not None
-    yield "hidden.human_review.role", h.human_review.role or uc.org.hidden_defaults.review_role
+    org = uc.resolved_org
+    yield "hidden.human_review.role", h.human_review.role or org.hidden_defaults.review_role
     yield "hidden.enablement.user_role", h.enablement.user_role
     yield "hidden.enablement.champions_role", h.enablement.champions_role
     yield "hidden.enablement.support_role", h.enablement.support_role
     yield "hidden.platform.operations_role", h.platform.operations_role
-    yield "org.platform.platform_team_role", uc.org.platform.platform_team_role
+    yield "org.platform.platform_team_role", org.platform.platform_team_role
     if uc.value.saved_role:
         yield "value.saved_role", uc.value.saved_role
+    if uc.value.resolution is not None:
+        yield "value.resolution.escalation_role", uc.value.resolution.escalation_role
 
 
-def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str) -> UseCase:
+def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str) -> ResolvedUseCase:
     """Validate one use case's raw data against the schema, the catalog and the org defaults.
 
     Raises
@@ -328,14 +332,13 @@ def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, c
     if not isinstance(org_over, Mapping):
         raise AssumptionError.single(file, "org", f"expected a mapping of organisation overrides, found {org_over!r}")
     data["org"] = deep_merge(org_raw, org_over)
-    uc = _validate(UseCase, data, file)
+    uc: ResolvedUseCase = _validate(ResolvedUseCase, data, file)
     problems = _check_models(uc, catalog, file) + _check_roles(uc, file) + _check_correlations(uc, file)
     if problems:
         raise AssumptionError(problems)
-    assert uc.org is not None
     currency = uc.currency or uc.org.currency
-    org_usd = _to_usd(uc.org, uc.org.currency, fx, file, "org.currency")
-    uc_usd = _to_usd(uc, currency, fx, file, "currency")
+    org_usd = to_usd(uc.org, uc.org.currency, fx, file, "org.currency")
+    uc_usd = to_usd(uc, currency, fx, file, "currency")
     return uc_usd.model_copy(update={"org": org_usd})
 
 
@@ -344,6 +347,11 @@ def load_scenario(path: Path) -> tuple[Scenario, dict[str, Any]]:
     raw.setdefault("name", path.stem)
     sc = _validate(Scenario, raw, str(path))
     return sc, raw
+
+
+def validate_scenario(data: Mapping[str, Any], file: str) -> Scenario:
+    """A scenario overlay's data validated (``AssumptionError`` naming ``file`` and the field)."""
+    return _validate(Scenario, dict(data), file)
 
 
 def apply_scenario(

@@ -38,6 +38,8 @@ them, so that the file is readable. Once loaded, a :class:`ModelPrice` holds **U
               threshold_tokens: 200000
               input_per_mtok: 5.0
               output_per_mtok: 15.0
+            # several tiers: a list, e.g. [{threshold_tokens: 32000, …}, {threshold_tokens: 128000, …}];
+            # the request is priced at the highest tier whose threshold its prompt exceeds
 
 Optional per entry: ``cache_read_per_mtok``, ``cache_write_per_mtok``, ``reasoning_per_mtok``,
 ``batch_input_per_mtok``, ``batch_output_per_mtok``, ``long_context`` and, for rerank models
@@ -87,7 +89,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 __all__ = [
+    "DEFAULT_BATCH_DISCOUNT",
     "TIERS",
+    "check_discount",
+    "resolve_rates",
     "Catalog",
     "LongContextPrice",
     "LongContextTier",
@@ -194,7 +199,10 @@ class ModelPrice:
     batch_input_usd_per_token, batch_output_usd_per_token : float or None
         Listed batch rates [USD/token].
     long_context : LongContextPrice or None
-        Long-context tier.
+        The first long-context tier (lowest threshold).
+    long_context_tiers : tuple of LongContextPrice
+        Every long-context tier, ascending threshold (the request is priced at the highest
+        tier whose threshold its prompt exceeds); ``(long_context,)`` when one tier is set.
     per_query_usd : float or None
         Price per query/search for rerank models [USD/query].
     discount : float
@@ -218,21 +226,21 @@ class ModelPrice:
     long_context: LongContextPrice | None = None
     per_query_usd: float | None = None
     discount: float = 0.0
+    long_context_tiers: tuple[LongContextPrice, ...] = ()
     context_window: int | None = None
     max_output_tokens: int | None = None
     note: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
+        tiers = tuple(sorted(self.long_context_tiers, key=lambda t: t.threshold_tokens))
+        if not tiers and self.long_context is not None:
+            tiers = (self.long_context,)
+        object.__setattr__(self, "long_context_tiers", tiers)
+        object.__setattr__(self, "long_context", tiers[0] if tiers else None)
         rates = {f"{n}_usd_per_token": getattr(self, f"{n}_usd_per_token") for n in _RATE_FIELDS}
-        if self.long_context is not None:
-            rates.update(
-                {
-                    f"long_context.{n}_usd_per_token": getattr(
-                        self.long_context, f"{n}_usd_per_token"
-                    )
-                    for n in _RATE_FIELDS
-                }
-            )
+        for i, tier in enumerate(tiers):
+            where = "long_context" if len(tiers) == 1 else f"long_context.{i}"
+            rates.update({f"{where}.{n}_usd_per_token": getattr(tier, f"{n}_usd_per_token") for n in _RATE_FIELDS})
         rates["per_query_usd"] = self.per_query_usd
         for name, value in rates.items():
             if value is not None and not (math.isfinite(value) and value >= 0):
@@ -254,18 +262,14 @@ class ModelPrice:
         def scale(x: float | None) -> float | None:
             return None if x is None else x * keep
 
-        lc = self.long_context
-        if lc is not None:
-            lc = replace(
-                lc,
-                **{
-                    f"{name}_usd_per_token": scale(getattr(lc, f"{name}_usd_per_token"))
-                    for name in _RATE_FIELDS
-                },
-            )
+        tiers = tuple(
+            replace(lc, **{f"{name}_usd_per_token": scale(getattr(lc, f"{name}_usd_per_token")) for name in _RATE_FIELDS})
+            for lc in self.long_context_tiers
+        )
         return replace(
             self,
-            long_context=lc,
+            long_context=tiers[0] if tiers else None,
+            long_context_tiers=tiers,
             per_query_usd=scale(self.per_query_usd),
             discount=1.0 - (1.0 - self.discount) * keep,
             **{
@@ -317,9 +321,15 @@ class PriceEntry(_Frozen):
     reasoning_per_mtok: PerMTok | None = None
     batch_input_per_mtok: PerMTok | None = None
     batch_output_per_mtok: PerMTok | None = None
-    long_context: LongContextTier | None = None
+    long_context: LongContextTier | list[LongContextTier] | None = None
     per_query: UsdAmount | None = None
     note: str | None = None
+
+    def long_context_tiers(self) -> list[LongContextTier]:
+        """Every long-context tier of the entry, ascending threshold (one tier or a list)."""
+        lc = self.long_context
+        tiers = [] if lc is None else list(lc) if isinstance(lc, list) else [lc]
+        return sorted(tiers, key=lambda t: t.threshold_tokens)
 
     @field_validator("source")
     @classmethod
@@ -337,17 +347,16 @@ class PriceEntry(_Frozen):
         max_output_tokens: int | None = None,
     ) -> ModelPrice:
         """This entry as a :class:`ModelPrice` [USD/token], without discount."""
-        lc = self.long_context
-        long_price = None
-        if lc is not None:
-            long_price = LongContextPrice(
+        tiers = tuple(
+            LongContextPrice(
                 threshold_tokens=lc.threshold_tokens,
-                **{
-                    f"{name}_usd_per_token": _per_token(getattr(lc, f"{name}_per_mtok"))
-                    for name in _RATE_FIELDS
-                },
+                **{f"{name}_usd_per_token": _per_token(getattr(lc, f"{name}_per_mtok")) for name in _RATE_FIELDS},
             )
+            for lc in self.long_context_tiers()
+        )
+        long_price = tiers[0] if tiers else None
         return ModelPrice(
+            long_context_tiers=tiers,
             model_id=model_id,
             provider=provider,
             tier=tier,
@@ -366,11 +375,21 @@ class PriceEntry(_Frozen):
 
     @model_validator(mode="after")
     def _long_context_never_cheaper(self) -> PriceEntry:
-        if self.long_context is None:
+        tiers = self.long_context_tiers()
+        if not tiers:
             return self
-        from finops_model.costs.pricing import resolve_rates
-
+        thresholds = [t.threshold_tokens for t in tiers]
+        if len(set(thresholds)) < len(thresholds):
+            raise rule_error("long_context", f"expected each threshold_tokens once, found {thresholds}")
         price = self.to_price("?")
+        for level in range(1, len(tiers) + 1):
+            self._tier_never_cheaper(price, level, len(tiers), resolve_rates)
+        return self
+
+    def _tier_never_cheaper(self, price: ModelPrice, level: int, count: int, resolve_rates: Any) -> None:
+        """Tier ``level`` (1-based) is never cheaper than the level below it."""
+        where = "long_context" if count == 1 else f"long_context.{level - 1}"
+        below = "the base rate" if level == 1 else f"the rate of tier {level - 2}"
         labels = {
             "input": "input_per_mtok",
             "cache_read": "cache_read_per_mtok",
@@ -379,21 +398,20 @@ class PriceEntry(_Frozen):
             "reasoning": "reasoning_per_mtok",
         }
         for batch in (False, True):
-            base, _ = resolve_rates(price, long_context=False, batch=batch)
-            tier, _ = resolve_rates(price, long_context=True, batch=batch)
+            base, _ = resolve_rates(price, long_context=level - 1, batch=batch)
+            tier, _ = resolve_rates(price, long_context=level, batch=batch)
             for component, name in labels.items():
                 if tier[component] < base[component] * (1 - 1e-12):
                     if batch and component in ("input", "output"):
                         name = "batch_" + name
                     kind = "batch " if batch else ""
                     raise rule_error(
-                        f"long_context.{name}",
-                        f"expected a {kind}{component.replace('_', ' ')} rate ≥ the base rate "
+                        f"{where}.{name}",
+                        f"expected a {kind}{component.replace('_', ' ')} rate ≥ {below} "
                         f"({_per_mtok(base[component]):g} USD/1M tokens), found "
                         f"{_per_mtok(tier[component]):g}: crossing the long-context threshold "
                         "must never make a call cheaper",
                     )
-        return self
 
 
 class ModelEntry(_Frozen):
@@ -629,12 +647,14 @@ class Catalog(_Frozen):
             }
             for name in _RATE_FIELDS:
                 row[f"{name}_per_mtok"] = getattr(e, f"{name}_per_mtok")
-            lc = e.long_context
+            tiers = e.long_context_tiers()
+            lc = tiers[0] if tiers else None
             row["long_context_threshold_tokens"] = lc.threshold_tokens if lc else None
             for name in _RATE_FIELDS:
                 row[f"long_context_{name}_per_mtok"] = (
                     getattr(lc, f"{name}_per_mtok") if lc else None
                 )
+            row["long_context_tiers"] = len(tiers)
             row["per_query"] = e.per_query
             row["note"] = e.note
             rows.append(row)
@@ -680,3 +700,91 @@ def catalog_from_data(data: Any, file: str = "") -> Catalog:
         raise CatalogError(problems_from_validation_error(exc, file, Catalog)) from None
     catalog._file = file
     return catalog
+
+
+#: Discount of batch calls when a model lists no batch rates [-].
+DEFAULT_BATCH_DISCOUNT = 0.5
+
+def check_discount(batch_discount: float) -> float:
+    """The batch discount as a float, checked to be a fraction in [0, 1) [-]."""
+    d = float(batch_discount)
+    if not (0.0 <= d < 1.0):
+        raise ValueError(f"batch_discount: expected a fraction in [0, 1), found {batch_discount!r}")
+    return d
+
+
+def resolve_rates(
+    price: ModelPrice,
+    *,
+    long_context: bool | int = False,
+    batch: bool = False,
+    batch_discount: float = DEFAULT_BATCH_DISCOUNT,
+) -> tuple[dict[str, float], list[str]]:
+    """The five per-token rates that apply to one case of a model's price.
+
+    Parameters
+    ----------
+    price : ModelPrice
+        The model's price [USD/token].
+    long_context : bool or int
+        Use a long-context tier (the caller has checked that the prompt exceeds its threshold):
+        ``True`` or 1 the first tier, k the k-th (ascending threshold); 0 / ``False`` the base
+        rates. Ignored when the model has no such tier.
+    batch : bool
+        Batch rates.
+    batch_discount : float
+        Fraction off list price for batch calls when no batch rates are listed [-].
+
+    Returns
+    -------
+    rates : dict of str to float
+        ``input`` (uncached input), ``cache_read``, ``cache_write``, ``output`` (visible output),
+        ``reasoning`` [USD/token].
+    fallbacks : list of str
+        Components whose price is missing and fell back to the input rate
+        (``cache_read``, ``cache_write``).
+    """
+    d = check_discount(batch_discount)
+    tiers = price.long_context_tiers
+    level = min(int(long_context), len(tiers))
+    tier: Any = tiers[level - 1] if level > 0 else price
+    input_rate = tier.input_usd_per_token
+    output_rate = tier.output_usd_per_token
+    fallbacks: list[str] = []
+    cache = {}
+    for name in ("cache_read", "cache_write"):
+        rate = getattr(tier, f"{name}_usd_per_token")
+        if rate is None and tier is not price:
+            rate = getattr(price, f"{name}_usd_per_token")
+        if rate is None:
+            rate = input_rate
+            fallbacks.append(name)
+        cache[name] = rate
+    reasoning = tier.reasoning_usd_per_token
+    if reasoning is None:
+        reasoning = output_rate
+    rates = {
+        "input": input_rate,
+        "cache_read": cache["cache_read"],
+        "cache_write": cache["cache_write"],
+        "output": output_rate,
+        "reasoning": reasoning,
+    }
+    if not batch:
+        return rates, fallbacks
+    # fraction kept in batch: the listed batch/list ratio of the base tier, else 1 - d
+    keep_in = 1.0 - d
+    if price.batch_input_usd_per_token is not None and price.input_usd_per_token > 0:
+        keep_in = price.batch_input_usd_per_token / price.input_usd_per_token
+    keep_out = 1.0 - d
+    if price.batch_output_usd_per_token is not None and price.output_usd_per_token > 0:
+        keep_out = price.batch_output_usd_per_token / price.output_usd_per_token
+    listed_in = tier.batch_input_usd_per_token
+    listed_out = tier.batch_output_usd_per_token
+    return {
+        "input": listed_in if listed_in is not None else input_rate * keep_in,
+        "cache_read": rates["cache_read"] * keep_in,
+        "cache_write": rates["cache_write"] * keep_in,
+        "output": listed_out if listed_out is not None else output_rate * keep_out,
+        "reasoning": reasoning * keep_out,
+    }, fallbacks

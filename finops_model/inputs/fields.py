@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 from finops_model.inputs.distributions import FieldKind, SpecError, Uncertain, parse
@@ -43,16 +51,43 @@ Quantity = _uncertain_type("nonneg", "a number ≥ 0 or an uncertain quantity th
 Fraction = _uncertain_type("fraction", "a fraction in [0, 1] or an uncertain fraction")
 
 
+def bounded(base: Any, *, gt: float | None = None, lt: float | None = None, why: str) -> Any:
+    """``base`` (:data:`Real`, :data:`Quantity` or :data:`Fraction`) restricted to ``gt < x < lt``.
+
+    For bounds that follow from a formula (a share of one where ``1/(1 − x)`` is taken, a
+    divisor of zero, growth of −100 %): a constant must lie strictly inside; a distribution
+    must not reach past a bound and its 0.1 % and 99.9 % quantiles must lie strictly inside.
+    ``why`` names the formula in the message.
+    """
+
+    def check(u: Uncertain) -> Uncertain:
+        values = [u.median] if u.is_constant else [u.quantile(0.001), u.quantile(0.999), *u.support]
+        strict = values[:2] if not u.is_constant else values
+        low_bad = gt is not None and (any(x <= gt for x in strict) or any(x < gt for x in values))
+        high_bad = lt is not None and (any(x >= lt for x in strict) or any(x > lt for x in values))
+        if low_bad or high_bad:
+            parts = ([f"> {gt:g}"] if gt is not None else []) + ([f"< {lt:g}"] if lt is not None else [])
+            what = "a number" if u.is_constant else "values"
+            raise PydanticCustomError(
+                "bounded", "expected {what} {bound} ({why}), found {found}",
+                {"what": what, "bound": " and ".join(parts), "why": why, "found": u.describe()},
+            )
+        return u
+
+    return Annotated[base, AfterValidator(check)]
+
+
 def F(unit: str, doc: str, default: Any = ..., **kw: Any) -> Any:
     """A documented field: ``[unit] doc``. Money units use ``CUR`` for the file's currency."""
     return Field(default, description=f"[{unit}] {doc}", json_schema_extra={"unit": unit}, **kw)
 
 
-def _c(x: float) -> Uncertain:
+def const(x: float) -> Uncertain:
+    """A constant (point) uncertain number, the default of most fields."""
     return Uncertain.constant(x)
 
 
 class Frozen(BaseModel):
     """Base of every assumptions object: frozen, unknown fields refused."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, allow_inf_nan=False)

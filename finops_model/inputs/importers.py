@@ -17,7 +17,9 @@ Field mapping (LiteLLM → catalog):
 ``input_cost_per_token_batches``            ``batch_input_per_mtok``
 ``output_cost_per_token_batches``           ``batch_output_per_mtok``
 ``*_above_<N>k_tokens``                     ``long_context`` with ``threshold_tokens = N*1000``
-``tiered_pricing`` (two ranges)             base rates + ``long_context`` at the 2nd range
+                                            (every threshold kept: a list of tiers)
+``tiered_pricing`` (two or more ranges)     base rates + one ``long_context`` tier per
+                                            further range, at the range's start
 ``input_cost_per_query``                    ``per_query`` [USD/query]
 ``max_input_tokens``, ``max_output_tokens`` ``context_window``, ``max_output_tokens``
 ``litellm_provider``                        ``provider`` (normalised, see ``PROVIDER_NAMES``)
@@ -39,7 +41,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from finops_model.errors import AssumptionError, CatalogError, Problem
@@ -48,7 +49,7 @@ from finops_model.inputs.validation import problems_from_validation_error
 from finops_model.util import yamlio
 from finops_model.util.io import write_atomic
 
-__all__ = ["PROVIDER_NAMES", "import_litellm", "merge_into_catalog"]
+__all__ = ["PROVIDER_NAMES", "import_genai_prices", "import_litellm", "merge_into_catalog"]
 
 #: LiteLLM provider names that are renamed on import (others are kept as they are).
 PROVIDER_NAMES = {
@@ -142,31 +143,55 @@ def _long_context(spec: Mapping[str, Any]) -> dict[str, Any] | None:
         if match and number is not None:
             threshold = int(match.group(2)) * 1000
             tiers.setdefault(threshold, {})[_TIER_FIELD[match.group(1)]] = _per_mtok(number)
-    usable = {t: r for t, r in tiers.items() if "input_per_mtok" in r and "output_per_mtok" in r}
+    base = {
+        f: _number(spec.get(k)) for k, f in _TIER_FIELD.items()
+    }
+    usable = []
+    for threshold in sorted(tiers):
+        rates = tiers[threshold]
+        # a tier needs both token rates: take a missing one from the base (unchanged above it)
+        for f in ("input_per_mtok", "output_per_mtok"):
+            if f not in rates and base[f] is not None:
+                rates[f] = _per_mtok(base[f])
+        # an above-threshold rate whose base rate is not listed has nothing to stay above: dropped
+        for f in _TIER_FIELD.values():
+            if f in rates and base[f] is None and f not in ("input_per_mtok", "output_per_mtok"):
+                del rates[f]
+        if "input_per_mtok" in rates and "output_per_mtok" in rates:
+            usable.append({"threshold_tokens": threshold, **rates})
     if not usable:
         return None
-    threshold = min(usable)  # one tier in the catalog schema: the first
-    return {"threshold_tokens": threshold, **usable[threshold]}
+    return usable[0] if len(usable) == 1 else usable  # every tier kept
 
 
-def _tiered_pricing(spec: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, Any]] | None:
+_RANGE_RATES = {
+    "input_cost_per_token": "input_per_mtok",
+    "output_cost_per_token": "output_per_mtok",
+    "cache_read_input_token_cost": "cache_read_per_mtok",
+    "cache_creation_input_token_cost": "cache_write_per_mtok",
+    "output_cost_per_reasoning_token": "reasoning_per_mtok",
+}
+
+
+def _tiered_pricing(spec: Mapping[str, Any]) -> tuple[dict[str, float], dict[str, Any] | list[dict[str, Any]]] | None:
+    """LiteLLM ``tiered_pricing`` (two or more prompt-size ranges) → base rates + one
+    long-context tier per further range (its threshold = the range's start)."""
     tiers = spec.get("tiered_pricing")
-    if not isinstance(tiers, list) or len(tiers) != 2:
+    if not isinstance(tiers, list) or len(tiers) < 2:
         return None
     try:
-        first, second = sorted(tiers, key=lambda t: float(t["range"][0]))
-        base = {
-            "input_per_mtok": _per_mtok(first["input_cost_per_token"]),
-            "output_per_mtok": _per_mtok(first["output_cost_per_token"]),
-        }
-        long = {
-            "threshold_tokens": int(float(second["range"][0])),
-            "input_per_mtok": _per_mtok(second["input_cost_per_token"]),
-            "output_per_mtok": _per_mtok(second["output_cost_per_token"]),
-        }
+        ranges = sorted(tiers, key=lambda t: float(t["range"][0]))
+        levels = []
+        for t in ranges:
+            rates = {f: _per_mtok(t[k]) for k, f in _RANGE_RATES.items() if _number(t.get(k)) is not None}
+            if "input_per_mtok" not in rates or "output_per_mtok" not in rates:
+                return None
+            levels.append((int(float(t["range"][0])), rates))
     except (KeyError, TypeError, ValueError, IndexError):
         return None
-    return base, long
+    base = levels[0][1]
+    longs = [{"threshold_tokens": start, **{f: r for f, r in rates.items() if f in base}} for start, rates in levels[1:]]
+    return base, longs[0] if len(longs) == 1 else longs
 
 
 def _convert(
@@ -221,12 +246,40 @@ def _convert(
     elif spec.get("supports_vision"):
         entry["modality"] = "text+image"
     entry["prices"] = [price]
+    dropped: list[str] = []
+    for _ in range(4):  # one odd field does not reject the whole entry: drop it and say so
+        try:
+            ModelEntry.model_validate(entry)
+        except ValidationError as exc:
+            first = problems_from_validation_error(exc, "", ModelEntry)[0]
+            if not _drop_field(entry, first.path):
+                return None, f"invalid: {first.path}: {first.message}" if first.path else first.message
+            dropped.append(f"{first.path} ({first.message})")
+            continue
+        unbased = sorted(k for k in spec if (m := _TIER_KEY.match(k)) and m.group(1) not in ("input_cost_per_token", "output_cost_per_token")
+                         and _number(spec.get(m.group(1))) is None and _number(spec[k]) is not None)
+        dropped = [f"{k} (no base rate listed to stay above)" for k in unbased] + dropped
+        return entry, "; ".join(f"dropped {d}" for d in dropped)
+    return None, "invalid: " + "; ".join(dropped)
+
+
+#: Optional price fields an import may drop when they break a rule (the entry is kept).
+_DROPPABLE = {"cache_read_per_mtok", "cache_write_per_mtok", "reasoning_per_mtok", "batch_input_per_mtok", "batch_output_per_mtok"}
+
+
+def _drop_field(entry: dict[str, Any], path: str) -> bool:
+    """Remove the optional field at ``path`` (``prices.0.long_context[.k].name``) of an entry."""
+    parts = path.split(".")
+    if parts[-1] not in _DROPPABLE:
+        return False
+    node: Any = entry
     try:
-        ModelEntry.model_validate(entry)
-    except ValidationError as exc:
-        first = problems_from_validation_error(exc, "", ModelEntry)[0]
-        return None, f"invalid: {first.path}: {first.message}" if first.path else first.message
-    return entry, ""
+        for seg in parts[:-1]:
+            node = node[int(seg)] if isinstance(node, list) else node[seg]
+        del node[parts[-1]]
+    except (KeyError, IndexError, ValueError, TypeError):
+        return False
+    return True
 
 
 def import_litellm(
@@ -290,6 +343,7 @@ def import_litellm(
     imported: dict[str, Any] = {}
     skipped: Counter[str] = Counter()
     skipped_models: dict[str, str] = {}
+    notes: dict[str, str] = {}
     for model_id, spec in data.items():
         if model_id == "sample_spec" or not isinstance(spec, dict):
             skipped["not a model entry"] += 1
@@ -304,6 +358,8 @@ def import_litellm(
             skipped["filtered out"] += 1
             continue
         entry, reason = _convert(model_id, spec, on, source)
+        if entry is not None and reason:
+            notes[model_id] = reason
         if entry is None:
             key = reason.split(":")[0] if reason.startswith("invalid") else reason
             key = "mode not imported" if key.startswith("mode ") else key
@@ -315,6 +371,7 @@ def import_litellm(
         "models": imported,
         "skipped": dict(skipped),
         "skipped_models": skipped_models,
+        "notes": notes,
         "effective_date": on,
         "source": source,
         "file": file,
@@ -352,23 +409,22 @@ def merge_into_catalog(
     """Append imported prices to a catalog as new dated entries; write the result to a file.
 
     * A model already in the catalog (by id or alias) gets the imported price as a **new** entry
-      in its ``prices`` list; its other fields (provider, tier, aliases… as the user wrote them)
-      are kept. No entry is appended when the price in effect on that date is identical
-      (``unchanged``), or when the model already has an entry on that date with different
-      prices (``conflicts``: the user's entry wins; fix it by hand).
+      in its ``prices`` list only where the price changed; its other fields (provider, tier,
+      aliases… as the user wrote them) and every earlier dated entry are kept. No entry is
+      appended when the price in effect on that date is identical (``unchanged``), or when the
+      model already has an entry on that date with different prices (``conflicts``: the user's
+      entry wins; fix it by hand).
     * A model not in the catalog is added as imported (check its guessed ``tier``).
-    * The merged catalog is validated before it is written; the write is atomic (temporary
-      file, then ``os.replace``).
-
-    The output is re-serialised YAML: the data of the input file is kept, its comments are not
-    (keep the input file, e.g. under version control, and diff).
+    * The file is edited as a YAML round trip (ruamel.yaml): its comments, key order and layout
+      are kept. The merged catalog is validated before it is written; the write is atomic.
 
     Parameters
     ----------
     catalog_yaml_path : path-like
         The existing catalog (not modified unless it is also ``out_path``).
     imported : mapping
-        The result of :func:`import_litellm` (or just its ``models`` mapping).
+        The result of :func:`import_litellm` / :func:`import_genai_prices` (or a ``models``
+        mapping of model id → entry with one or more dated ``prices``).
     out_path : path-like
         Where to write the merged catalog.
     overwrite : bool
@@ -378,8 +434,9 @@ def merge_into_catalog(
     Returns
     -------
     dict
-        ``added`` (new model ids), ``appended`` (ids that got a new price entry), ``unchanged``,
-        ``conflicts`` (lists of model ids), ``written`` (bool) and ``out_path``.
+        ``added`` (new model ids), ``appended`` (ids that got a new price entry; also under
+        ``changed``), ``unchanged``, ``conflicts`` (lists of model ids), ``written`` (bool) and
+        ``out_path``.
 
     Raises
     ------
@@ -388,15 +445,30 @@ def merge_into_catalog(
     FileExistsError
         ``out_path`` exists, differs from the result, and ``overwrite`` is false.
     """
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     src = Path(catalog_yaml_path)
     out = Path(out_path)
     try:
-        data = yamlio.load(src)
+        yamlio.load(src)  # the project's safe loader first: duplicate keys, bombs, syntax
+        text_in = src.read_text(encoding="utf-8")
     except AssumptionError as exc:
         raise CatalogError(exc.problems) from None
-    catalog_from_data(data, str(src))  # the input must be valid before we touch it
+    catalog_from_data(yamlio.loads(text_in, str(src)), str(src))  # valid before we touch it
+    rt = YAML(typ="rt")
+    rt.width = 4096
+    rt.preserve_quotes = True
+    rt.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    rt.indent(mapping=2, sequence=4, offset=2)
+    try:
+        data = rt.load(text_in)
+    except YAMLError as exc:  # pragma: no cover - the safe loader refused it first
+        raise CatalogError(Problem(str(src), "", f"expected YAML, found: {exc}")) from None
     new_models = imported.get("models", imported) if isinstance(imported, Mapping) else {}
-    models: dict[str, Any] = data["models"]
+    models = data["models"]
     index: dict[str, str] = {}
     for mid, entry in models.items():
         index[mid] = mid
@@ -404,11 +476,11 @@ def merge_into_catalog(
             index[alias] = mid
     report: dict[str, Any] = {"added": [], "appended": [], "unchanged": [], "conflicts": []}
     for model_id, new_entry in new_models.items():
-        new_prices = [dict(p) for p in new_entry["prices"]]
+        new_prices = sorted((dict(p) for p in new_entry["prices"]), key=_entry_date)
         target = index.get(model_id)
         if target is None:
             models[model_id] = {k: v for k, v in new_entry.items() if k != "prices"}
-            models[model_id]["prices"] = new_prices
+            models[model_id]["prices"] = _dedupe_history(new_prices)
             index[model_id] = model_id
             report["added"].append(model_id)
             continue
@@ -429,20 +501,16 @@ def merge_into_catalog(
             changed = True
         if changed:
             report["appended"].append(target)
-    merged = catalog_from_data(data, str(out))  # never write an invalid catalog
-    del merged
-    text = (
-        f"# Price catalog merged by finops_model.importers.merge_into_catalog from {src.name}\n"
-        f"# on {_dt.date.today().isoformat()}. Comments of the input file are not carried over.\n"
-        + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
-    )
+    buf = io.StringIO()
+    rt.dump(data, buf)
+    text = buf.getvalue()
+    catalog_from_data(yamlio.loads(text, str(out)), str(out))  # never write an invalid catalog
     for key in ("added", "appended", "unchanged", "conflicts"):
         report[key] = list(dict.fromkeys(report[key]))
+    report["changed"] = report["appended"]
     report["out_path"] = str(out)
     if out.exists():
-        current = out.read_text(encoding="utf-8")
-        body = lambda s: s.split("\n", 2)[-1]  # noqa: E731 - ignore the dated header
-        if body(current) == body(text):
+        if out.read_text(encoding="utf-8") == text:
             report["written"] = False
             return report
         if not overwrite:
@@ -453,3 +521,157 @@ def merge_into_catalog(
     write_atomic(out, text)
     report["written"] = True
     return report
+
+
+def _dedupe_history(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dated prices, oldest first, keeping an entry only where the price changed."""
+    kept: list[dict[str, Any]] = []
+    for p in prices:
+        if kept and (_entry_date(kept[-1]) == _entry_date(p) or _same_prices(kept[-1], p)):
+            continue
+        kept.append(p)
+    return kept
+
+
+# --------------------------------------------------------------------------- genai-prices
+GENAI_PRICES_SOURCE = "pydantic/genai-prices prices/data.json"
+
+_GENAI_RATES = {
+    "input_mtok": "input_per_mtok",
+    "output_mtok": "output_per_mtok",
+    "cache_read_mtok": "cache_read_per_mtok",
+    "cache_write_mtok": "cache_write_per_mtok",
+}
+
+
+def _genai_rates(prices: Mapping[str, Any]) -> dict[str, Any] | None:
+    """One genai-prices ``prices`` object → catalog rates (whole-request long-context tiers)."""
+    base: dict[str, float] = {}
+    tiers: dict[str, list[tuple[int, float]]] = {}
+    for theirs, ours in _GENAI_RATES.items():
+        value = prices.get(theirs)
+        if isinstance(value, Mapping):
+            number = _number(value.get("base"))
+            steps = [(int(t["start"]), float(t["price"])) for t in value.get("tiers") or [] if _number(t.get("price")) is not None]
+            if steps:
+                tiers[ours] = sorted(steps)
+        else:
+            number = _number(value)
+        if number is not None:
+            base[ours] = float(f"{number:.12g}")
+    if "input_per_mtok" not in base and "output_per_mtok" not in base:
+        return None
+    base.setdefault("input_per_mtok", 0.0)
+    base.setdefault("output_per_mtok", 0.0)
+    rates: dict[str, Any] = dict(base)
+    starts = sorted({s for steps in tiers.values() for s, _ in steps})
+    long = []
+    for start in starts:
+        tier: dict[str, Any] = {"threshold_tokens": start}
+        for ours in base:
+            above = [p for s, p in tiers.get(ours, []) if s <= start]
+            tier[ours] = above[-1] if above else base[ours]
+        long.append(tier)
+    if long:
+        rates["long_context"] = long[0] if len(long) == 1 else long
+    return rates
+
+
+def import_genai_prices(
+    json_path: str | os.PathLike[str],
+    *,
+    providers: Iterable[str] | None = None,
+    models: Iterable[str] | None = None,
+    effective_date: _dt.date | str,
+    source: str = GENAI_PRICES_SOURCE,
+) -> dict[str, Any]:
+    """Read the genai-prices catalog (pydantic/genai-prices ``prices/data.json``) with its
+    effective dates: every dated price becomes a dated catalog entry (price history).
+
+    * A model's undated price is the price before its first dated change; the file does not
+      say since when, so it is dated ``effective_date`` or, when a dated change comes earlier,
+      the day before that change.
+    * ``start_date`` constraints become effective dates; time-of-day prices (``start_time`` /
+      ``end_time``, off-peak discounts) are not imported (reported in ``notes``).
+    * Tiered prices (``{base, tiers: [{start, price}]}``) become long-context tiers, priced for
+      the whole request above each start (ARCHITECTURE §2), every tier kept.
+    * Audio and per-request prices are not imported.
+
+    Returns the same mapping as :func:`import_litellm` (``models``, ``skipped``,
+    ``skipped_models``, ``notes``, ``effective_date``, ``source``, ``file``), ready for
+    :func:`merge_into_catalog`.
+    """
+    file = str(json_path)
+    try:
+        on = parse_iso_date(effective_date)
+    except ValueError as exc:
+        raise CatalogError(Problem("", "effective_date", str(exc))) from None
+    try:
+        data = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogError(Problem(file, "", "expected a file, found nothing at this path")) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CatalogError(Problem(file, "", f"expected a JSON document, found invalid JSON: {exc}")) from None
+    if not isinstance(data, list):
+        raise CatalogError(Problem(file, "", "expected a JSON list of providers (genai-prices data.json), found something else"))
+    provider_list = list(providers) if providers is not None else None
+    model_list = list(models) if models is not None else None
+    seen = Counter(str(m.get("id")) for p in data if isinstance(p, dict) for m in p.get("models") or [] if isinstance(m, dict))
+    imported: dict[str, Any] = {}
+    skipped: Counter[str] = Counter()
+    skipped_models: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    for pi, prov in enumerate(data):
+        if not isinstance(prov, dict) or not isinstance(prov.get("models"), list):
+            skipped["not a provider entry"] += 1
+            continue
+        provider = normalise_provider(str(prov.get("id") or f"provider-{pi}"))
+        for m in prov["models"]:
+            mid = str(m.get("id") or "")
+            model_id = mid if seen[mid] == 1 else f"{provider}/{mid}"
+            if not (provider_list is None or _matches(provider, provider_list)) or not (_matches(model_id, model_list) or _matches(mid, model_list)):
+                skipped["filtered out"] += 1
+                continue
+            raw = m.get("prices")
+            listed = raw if isinstance(raw, list) else [{"prices": raw}]
+            dated: list[tuple[_dt.date | None, dict[str, Any]]] = []
+            left_out = []
+            for e in listed:
+                c = e.get("constraint") or {}
+                if "start_time" in c or "end_time" in c:
+                    left_out.append(f"time-of-day price {c.get('start_time')}–{c.get('end_time')} not imported")
+                    continue
+                rates = _genai_rates(e.get("prices") or {})
+                if rates is None:
+                    left_out.append("a price without token rates not imported")
+                    continue
+                dated.append((parse_iso_date(c["start_date"]) if "start_date" in c else None, rates))
+            if not dated:
+                skipped["no token prices"] += 1
+                skipped_models[model_id] = "no token prices" + (f" ({'; '.join(left_out)})" if left_out else "")
+                continue
+            first_change = min((d for d, _ in dated if d is not None), default=None)
+            undated_on = on if first_change is None or on < first_change else first_change - _dt.timedelta(days=1)
+            prices = []
+            for when, rates in sorted(dated, key=lambda x: x[0] or undated_on):
+                prices.append({"effective_date": when or undated_on, "source": f"{source}, {provider} model '{mid}'"
+                               + ("" if when else " (undated: price before the first dated change)"), **rates})
+            entry: dict[str, Any] = {
+                "provider": provider,
+                "tier": guess_tier("chat", prices[-1]["input_per_mtok"], prices[-1]["output_per_mtok"], False),
+                "prices": _dedupe_history(prices),
+            }
+            if isinstance(m.get("context_window"), int) and m["context_window"] > 0:
+                entry["context_window"] = m["context_window"]
+            try:
+                ModelEntry.model_validate(entry)
+            except ValidationError as exc:
+                first = problems_from_validation_error(exc, "", ModelEntry)[0]
+                skipped["invalid"] += 1
+                skipped_models[model_id] = f"invalid: {first.path}: {first.message}"
+                continue
+            if left_out:
+                notes[model_id] = "; ".join(left_out)
+            imported[model_id] = entry
+    return {"models": imported, "skipped": dict(skipped), "skipped_models": skipped_models, "notes": notes,
+            "effective_date": on, "source": source, "file": file}

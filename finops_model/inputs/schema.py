@@ -18,8 +18,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real, _c
+from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real, bounded
+from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema_selfhost import MultiProvider, SelfHosting
+
+#: A discount off list price: the rates are multiplied by ``1 − d``, so ``d`` = 1 prices a call at zero.
+Discount = bounded(Fraction, lt=1, why="a discount of 1 makes every price zero")
 
 
 def _iso_text(value: Any) -> Any:
@@ -52,6 +56,22 @@ class HiddenDefaults(Frozen):
     review_role: str = F("role", "default role for human review", "analyst")
 
 
+FinanceConvention = Literal["monthly", "annual"]
+
+
+class FinanceDefaults(Frozen):
+    """How business cases are stated (a use case's ``finance`` section may override each).
+
+    ``monthly``: monthly flows, one-off costs at month 0, ROI undiscounted. ``annual``: the
+    Forrester TEI convention — initial costs at year 0 undiscounted, years 1 … N discounted at
+    the end of each year, ROI = NPV / PV(costs). See :mod:`finops_model.costs.finance`.
+    """
+
+    convention: FinanceConvention = F("label", "monthly or annual (TEI) cash-flow convention", "monthly")
+    benefit_risk_adjustment: Fraction = F("fraction", "haircut on benefits before discounting (TEI risk adjustment)", _c(0))
+    cost_risk_adjustment: Quantity = F("fraction", "uplift on costs before discounting (TEI risk adjustment)", _c(0))
+
+
 class Org(Frozen):
     """Organisation-wide defaults (``assumptions/org.yaml``)."""
 
@@ -60,21 +80,22 @@ class Org(Frozen):
     labour_rates: dict[str, Quantity] = F(
         "CUR/hour", "fully loaded cost per hour by role (salary, benefits, overhead)", {}
     )
-    hours_per_fte_month: Quantity = F("hours/FTE-month", "productive hours of one FTE", _c(160))
+    hours_per_fte_month: bounded(Quantity, gt=0, why="an FTE with no productive hours costs nothing") = F("hours/FTE-month", "productive hours of one FTE", _c(160))
     overhead_factor: Quantity = F("×", "multiplier on labour for management and tooling", _c(1.0))
     discount_rate_per_year: Fraction = F("fraction/year", "discount rate for NPV", _c(0.10))
-    batch_discount: Fraction = F("fraction", "batch discount where a model lists no batch rate", _c(0.5))
+    batch_discount: Discount = F("fraction", "batch discount where a model lists no batch rate", _c(0.5))
     build_vs_buy_review_per_year: Quantity = F(
         "CUR/year", "annual model spend that triggers a build-vs-buy review", _c(500_000)
     )
     platform: PlatformPool = Field(default_factory=PlatformPool, description="shared platform pool")
     hidden_defaults: HiddenDefaults = Field(default_factory=HiddenDefaults)
-    provider_discounts: dict[str, Fraction] = F(
+    provider_discounts: dict[str, Discount] = F(
         "fraction", "negotiated discount on list price by provider", {}
     )
     cost_center_budgets: dict[str, Quantity] = F(
         "CUR/month", "monthly budget by cost center (the use cases' cost_center)", {}
     )
+    finance: FinanceDefaults = Field(default_factory=FinanceDefaults, description="business-case convention")
     sources: dict[str, str] = F("text", "source of any figure, by field path", {})
 
 
@@ -111,7 +132,7 @@ class Volume(Frozen):
     active_users: Quantity = F("users", "users at full adoption")
     requests_per_user_per_month: Quantity = F("requests/user/month", "requests per active user")
     adoption: Adoption = Field(default_factory=Adoption)
-    growth_per_month: Real = F("fraction/month", "compound growth of the user base", _c(0))
+    growth_per_month: bounded(Real, gt=-1, why="growth of −100 % a month or less leaves (1 + g)^t undefined") = F("fraction/month", "compound growth of the user base", _c(0))
     peak_to_average: Quantity = F("×", "peak hourly load over average (for capacity sizing)", _c(3))
 
 
@@ -203,8 +224,8 @@ class Rag(Frozen):
 
     corpus_tokens: Quantity = F("tokens", "size of the indexed corpus")
     embedding_model: str = F("catalog id", "embedding model")
-    chunk_tokens: Quantity = F("tokens/chunk", "chunk size", _c(512))
-    chunk_overlap: Fraction = F("fraction", "overlap between consecutive chunks", _c(0))
+    chunk_tokens: bounded(Quantity, gt=0, why="vectors = indexed tokens / chunk_tokens") = F("tokens/chunk", "chunk size", _c(512))
+    chunk_overlap: bounded(Fraction, lt=1, why="indexed tokens = corpus / (1 − overlap)") = F("fraction", "overlap between consecutive chunks", _c(0))
     reindex_per_month: Quantity = F("re-indexes/month", "full re-embeddings of the corpus per month", _c(0))
     corpus_change_per_month: Fraction = F("fraction/month", "share of the corpus re-embedded incrementally", _c(0))
     embedding_dimensions: Quantity = F("dimensions/vector", "vector dimensions", _c(1536))
@@ -305,6 +326,25 @@ class Hidden(Frozen):
     platform: PlatformShare = Field(default_factory=PlatformShare)
 
 
+class Resolution(Frozen):
+    """Deflection and escalation of an assistant: only resolved requests count as value, and
+    each escalation costs a person's handling time."""
+
+    resolved_share: Fraction = F("fraction", "share of requests the assistant resolves (value counts these only)")
+    escalated_share: Fraction = F("fraction", "share of requests escalated to a person", _c(0))
+    minutes_per_escalation: Quantity = F("minutes/escalation", "a person's handling time of one escalation", _c(0))
+    escalation_role: str = F("role", "labour rate of whoever handles escalations", "analyst")
+
+    @model_validator(mode="after")
+    def _shares(self) -> Resolution:
+        lo = self.resolved_share.support[0] + self.escalated_share.support[0]
+        if lo > 1:
+            raise PydanticCustomError(
+                "resolution_shares", "expected resolved_share + escalated_share ≤ 1, found {total:g}", {"total": lo}
+            )
+        return self
+
+
 class Value(Frozen):
     """The outcome a request produces and what it is worth."""
 
@@ -314,6 +354,7 @@ class Value(Frozen):
     minutes_saved_per_outcome: Quantity | None = F("minutes/outcome", "time saved per outcome", None)
     saved_role: str | None = F("role", "labour rate of the time saved", None)
     other_value_per_month: Quantity = F("CUR/month", "value not tied to outcomes", _c(0))
+    resolution: Resolution | None = Field(None, description="deflection and escalation (assistants): value counts resolved requests only")
 
     @model_validator(mode="after")
     def _one_value(self) -> Value:
@@ -337,6 +378,39 @@ class OneOff(Frozen):
     build: Quantity = F("CUR", "one-off build cost", _c(0))
     integration: Quantity = F("CUR", "one-off integration cost", _c(0))
     build_months: int = F("months", "months before go-live (no volume, build spend spread)", 0, ge=0, le=60)
+
+
+class FinanceLine(Frozen):
+    """One explicit year-by-year line of a business case (for cases stated as a table)."""
+
+    kind: Literal["cost", "benefit"] = F("label", "cost or benefit line")
+    description: str = F("text", "what the line is", "")
+    by_year: dict[int, Quantity] = F("CUR/year", "amount by year; year 0 = initial (undiscounted), years 1 … N", min_length=1)
+    risk_adjustment: Quantity | None = F(
+        "fraction", "haircut (benefit) or uplift (cost) of this line (default: the case's)", None
+    )
+
+    @model_validator(mode="after")
+    def _years(self) -> FinanceLine:
+        bad = [y for y in self.by_year if y < 0]
+        if bad:
+            raise PydanticCustomError("finance_year", "expected years ≥ 0 in by_year, found {year}", {"year": bad[0]})
+        adj = self.risk_adjustment
+        if self.kind == "benefit" and adj is not None and adj.support[1] > 1:
+            raise PydanticCustomError(
+                "finance_haircut", "expected a benefit haircut in [0, 1], found one that reaches {hi}", {"hi": adj.support[1]}
+            )
+        return self
+
+
+class Finance(Frozen):
+    """The business-case convention of this use case and its explicit year-by-year lines."""
+
+    convention: FinanceConvention | None = F("label", "monthly or annual (default: org finance.convention)", None)
+    benefit_risk_adjustment: Fraction | None = F("fraction", "haircut on driver-based benefits (default: org)", None)
+    cost_risk_adjustment: Quantity | None = F("fraction", "uplift on driver-based costs (default: org)", None)
+    include_drivers: bool = F("flag", "count the driver-based costs and value (false: the lines alone state the case)", True)
+    lines: dict[str, FinanceLine] = F("lines", "explicit cost and benefit lines by year", {})
 
 
 class Budget(Frozen):
@@ -377,6 +451,10 @@ class UseCase(Frozen):
         "ISO date", "date whose catalog prices apply (default: the latest prices)", None,
         pattern=r"^\d{4}-\d{2}-\d{2}$",
     )
+    go_live: Annotated[str | None, BeforeValidator(_iso_text)] = F(
+        "ISO date", "first day of the first live month (month build_months + 1 of the horizon): lines forecast months up with calendar months and bills", None,
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+    )
     volume: Volume
     steps: dict[str, Step] = Field(description="the request workflow: model call sites by name", min_length=1)
     rag: Rag | None = None
@@ -385,10 +463,28 @@ class UseCase(Frozen):
     value: Value
     one_off: OneOff = Field(default_factory=OneOff)
     budget: Budget = Field(default_factory=Budget)
+    finance: Finance = Field(default_factory=Finance, description="business-case convention and year-by-year lines")
     governance: Governance = Field(default_factory=Governance)
     correlations: list[Correlation] = Field(default_factory=list)
     sources: dict[str, str] = F("text", "source of any figure taken from public material, by field path", {})
     org: Org | None = Field(None, description="organisation defaults after this use case's overrides")
+
+    @property
+    def resolved_org(self) -> Org:
+        """The organisation defaults this use case was resolved against (its ``org``).
+
+        Raises
+        ------
+        ModelError
+            When the use case was built without them (load it with ``load_assumptions``,
+            which returns :class:`ResolvedUseCase` objects).
+        """
+        if self.org is None:
+            from finops_model.errors import ModelError
+
+            raise ModelError(f"use case {self.id}: org: expected the organisation defaults (load the use case "
+                             "with load_assumptions), found none")
+        return self.org
 
     @model_validator(mode="after")
     def _retrieval_needs_rag(self) -> UseCase:
@@ -401,6 +497,41 @@ class UseCase(Frozen):
             )
         return self
 
+    @model_validator(mode="after")
+    def _finance_years(self) -> UseCase:
+        years = -(-self.horizon_months // 12)
+        for name, line in self.finance.lines.items():
+            late = [y for y in line.by_year if y > years]
+            if late:
+                raise PydanticCustomError(
+                    "finance_year",
+                    "finance.lines.{name}.by_year: expected years 0 … {years} (horizon_months {months}), found year {year}",
+                    {"name": name, "years": years, "months": self.horizon_months, "year": late[0]},
+                )
+        if not self.finance.include_drivers and not self.finance.lines:
+            raise PydanticCustomError(
+                "finance_lines", "finance: expected lines when include_drivers is false (nothing would state the case), found none"
+            )
+        return self
+
+
+class ResolvedUseCase(UseCase):
+    """A use case merged with the organisation defaults (what ``load_assumptions`` returns):
+    ``org`` is always present."""
+
+    org: Org = Field(description="organisation defaults after this use case's overrides")
+
+
+class FitProvenance(Frozen):
+    """Where a calibrated override comes from (``finops actuals calibrate``)."""
+
+    window: str = F("ISO interval", "data window the value was fitted on, first/last timestamp")
+    rows: int = F("rows", "usage-table rows the value was fitted from", ge=0)
+    source: str = F("text", "usage sources (files or readers) of those rows")
+    fitted: float = F("unit of the field", "the fitted (pooled) value")
+    assumed: str = F("text", "the hand-written assumption it replaces (p5, p50, p95)", "")
+    contradicted: bool = F("flag", "the actual median lies outside the assumed 90% range", False)
+
 
 class Scenario(Frozen):
     """A scenario overlay (``assumptions/scenarios/<name>.yaml``)."""
@@ -409,4 +540,7 @@ class Scenario(Frozen):
     description: str = F("text", "what the scenario represents", "")
     overrides: dict[str, Any] = F(
         "path → value", "'<use-case id or *>.<field.path>': new value", {}
+    )
+    provenance: dict[str, FitProvenance] = F(
+        "override key → provenance", "for calibrated overlays: data window, row count and source of each fitted value", {}
     )

@@ -9,11 +9,14 @@ its unit in brackets; money units ``CUR`` are converted to USD on load. Field ty
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, _c
+from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, bounded
+from finops_model.inputs.fields import const as _c
 
 RateTier = Literal["on_demand", "reserved_1y", "reserved_3y", "spot", "owned"]
 
@@ -22,20 +25,41 @@ class Slo(Frozen):
     """The latency target the fleet is sized for (read on the serving curve)."""
 
     itl_ms: Quantity = F("ms", "per-user inter-token latency target (mean)", _c(50))
-    ttft_ms: Quantity | None = F("ms", "time-to-first-token target (mean); none: not constrained", None)
+    ttft_ms: Quantity | None = F(
+        "ms", "time-to-first-token target (mean) the sizing never exceeds (default 2,000 ms; null: not constrained)", _c(2000)
+    )
 
 
 class Sizing(Frozen):
     """How the fleet is sized for peak load."""
 
     peak_to_average: Quantity | None = F("×", "peak hourly load over average (default: volume.peak_to_average)", None)
-    max_utilisation: Fraction = F("fraction", "utilisation allowed at the peak hour (burst headroom)", _c(0.8))
+    max_utilisation: bounded(Fraction, gt=0, why="GPUs = peak load / (GPUs per replica × max utilisation)") = F("fraction", "utilisation allowed at the peak hour (burst headroom)", _c(0.8))
+    autoscaling: bool = F(
+        "flag", "on-demand and spot fleets scale with the daily load and are billed for the node-hours they run "
+        "(reserved and owned always hold the peak fleet)", True,
+    )
+    hours_at_peak: Quantity = F("hours/day", "hours a day at the peak load; the rest of the day at the base load that keeps the average", _c(6))
+    hourly_weights: list[float] | None = F(
+        "× average", "24 hourly load weights (a daily load profile; replaces peak_to_average and hours_at_peak)", None
+    )
+
+    @model_validator(mode="after")
+    def _profile(self) -> Sizing:
+        w = self.hourly_weights
+        if w is not None and (len(w) != 24 or min(w) < 0 or sum(w) <= 0 or not all(math.isfinite(x) for x in w)):
+            raise PydanticCustomError(
+                "load_profile", "expected 24 hourly weights ≥ 0 with a positive sum, found {count} weights", {"count": len(w)}
+            )
+        if w is not None and self.peak_to_average is not None:
+            raise PydanticCustomError("load_profile", "expected hourly_weights or peak_to_average, found both")
+        return self
     redundant_replicas: Quantity = F("replicas", "spare replicas (1 = N+1)", _c(1))
     min_replicas: Quantity = F("replicas", "minimum replicas in service", _c(2))
     prefix_cache_hit_rate: Fraction | None = F(
         "fraction", "share of input tokens served from the prefix (KV) cache (default: the steps' cached_prompt_share)", None
     )
-    prefill_tokens_per_s_per_gpu: Quantity | None = F(
+    prefill_tokens_per_s_per_gpu: bounded(Quantity, gt=0, why="prefill time = input tokens / prefill rate") | None = F(
         "tokens/s/GPU", "prefill throughput (default: from the curve's single-request TTFT)", None
     )
     slo_throughput_fraction: Fraction = F(
@@ -51,7 +75,7 @@ class Owned(Frozen):
 
     purchase_price_per_gpu: Quantity | None = F("CUR/GPU", "GPU purchase price (default: the GPU catalog)", None)
     server_overhead: Quantity = F("fraction of GPU price", "servers, CPUs, memory, NICs and racks on top of the GPUs", _c(0.35))
-    amortisation_years: Quantity = F("years", "depreciation period", _c(4))
+    amortisation_years: bounded(Quantity, gt=0, why="capex per month = purchase / (12 × amortisation years)") = F("years", "depreciation period", _c(4))
     power_kw_per_gpu: Quantity | None = F("kW/GPU", "server draw per GPU (default: the GPU catalog)", None)
     pue: Quantity = F("×", "power usage effectiveness of the data centre", _c(1.3))
     electricity_per_kwh: Quantity = F("CUR/kWh", "electricity price", _c(0.10))

@@ -12,7 +12,6 @@ built from the drivers once, so evaluating a million trials stays cheap.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,42 +32,19 @@ from finops_model.inputs.distributions import (
     sample,
 )
 from finops_model.inputs.schema import UseCase
+from finops_model.model import selfhost
+from finops_model.model.components import (
+    KIND_LABEL,
+    PRIMARY_KINDS,
+    Component,
+    Draws,
+    list_share,
+    price_for,
+)
 from finops_model.model.kpis import LAYERS
 
 Array = NDArray[np.float64]
 
-#: Layers of the cost stack, in report order.
-
-#: Step kinds whose base call is the model interaction itself; other kinds are orchestration.
-PRIMARY_KINDS = frozenset({"generation", "agent", "summarisation"})
-
-
-@dataclass
-class Component:
-    """One line of the cost stack with its drivers (each an array of trials or a scalar).
-
-    Attributes
-    ----------
-    layer, category : str
-        Where the cost belongs (``LAYERS``) and a readable category.
-    per_request : [USD/request]
-    per_user_month : [USD/active user-month]
-    per_new_user : [USD/new user]
-    fixed_per_month : [USD/live month]
-    one_off : [USD] at month 0
-    monthly_extra : (n, M) array, callable or None [USD/month]
-        Non-linear top-ups (zero outside live months); a callable takes the active users of a
-        block of trials ``(b, M)`` and the block's slice and returns the block's top-ups.
-    """
-
-    layer: str
-    category: str
-    per_request: Any = 0.0
-    per_user_month: Any = 0.0
-    per_new_user: Any = 0.0
-    fixed_per_month: Any = 0.0
-    one_off: Any = 0.0
-    monthly_extra: Any = None
 
 
 @dataclass
@@ -98,6 +74,13 @@ class Result:
         ``output_tokens_per_call`` [tokens/call], ``cost_per_request`` [USD/request].
     inputs : dict path → array or float
         The draws the result was computed from.
+    by_year : dict
+        ``costs`` and ``benefits``, (n, Y + 1) [USD/year]: year 0 the one-off costs (and any
+        year-0 lines), years 1 … Y the months of each year summed; risk-adjusted, explicit
+        ``finance.lines`` included, undiscounted — the year-by-year lines of the business case.
+    convention : {"monthly", "annual"}
+        The finance convention of ``npv``, ``roi``, ``pv_*`` and ``payback_*``
+        (:mod:`finops_model.costs.finance`).
     """
 
     use_case_id: str
@@ -113,6 +96,8 @@ class Result:
     seed: Any = None
     method: str = "mc"
     monthly_parts: dict[str, Any] = field(repr=False, default_factory=dict)
+    by_year: dict[str, Array] = field(repr=False, default_factory=dict)
+    convention: str = "monthly"
 
     @cached_property
     def cost_by_month(self) -> Array:
@@ -168,9 +153,10 @@ class Result:
         ]
         if users is None:
             users = np.concatenate([p.users for p in parts])
+        by_year = {k: np.concatenate([p.by_year[k] for p in parts]) for k in first.by_year}
         return cls(first.use_case_id, n, first.months, first.live, kpis, by_cat, users,
                    np.concatenate([np.broadcast_to(p.requests_per_user, (p.n_trials,)) for p in parts]),
-                   steps, inputs, first.seed, first.method, monthly_parts)
+                   steps, inputs, first.seed, first.method, monthly_parts, by_year, first.convention)
 
     @property
     def requests(self) -> Array:
@@ -208,41 +194,11 @@ class _BlockExtras:
         return out
 
 
-class _Draws:
-    """Access to sampled inputs by field path; records which paths were read."""
-
-    def __init__(self, draws: Mapping[str, Any], n: int):
-        self.d = draws
-        self.n = n
-        self.read: set[str] = set()
-
-    def __call__(self, path: str, default: Any = None) -> Any:
-        if path in self.d:
-            self.read.add(path)
-            return self.d[path]
-        if default is None:
-            raise KeyError(path)
-        if isinstance(default, str):
-            self.read.add(default)
-            return self.d[default]
-        return default
-
-
-def _price(use_case: UseCase, catalog: Any, model: str) -> ModelPrice:
-    on = _dt.date.fromisoformat(use_case.price_date) if use_case.price_date else _dt.date.max
-    p = catalog.price(model, on=on)
-    assert use_case.org is not None
-    org_discount = use_case.org.provider_discounts.get(p.provider)
-    if org_discount is not None and org_discount.is_constant and org_discount.median > 0:
-        p = p.with_discount(org_discount.median)
-    return p
-
-
 def _window(p: ModelPrice) -> float:
     return float(p.context_window) if p.context_window else np.inf
 
 
-def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discount: float) -> tuple[list[Component], dict[str, dict[str, Array]], dict[str, Array]]:
+def _step_components(uc: UseCase, v: Draws, catalog: Any, n: int, batch_discount: Any) -> tuple[list[Component], dict[str, dict[str, Array]], dict[str, Array]]:
     comps: list[Component] = []
     steps: dict[str, dict[str, Array]] = {}
     zeros = np.zeros(n)
@@ -251,7 +207,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
     if uc.rag is not None:
         retrieved = rag.retrieved_tokens(v("rag.top_k"), v("rag.chunk_tokens"))
     for name, s in uc.steps.items():
-        p = _price(uc, catalog, s.model)
+        p = price_for(uc, catalog, s.model)
         pre = f"steps.{name}."
         iterations = 1.0
         tool_ctx = 0.0
@@ -282,6 +238,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
         cost_call = interaction.blended_call_cost(
             p, tokens["total"], out_tokens, v(pre + "cached_prompt_share"), v(pre + "cache_write_share"),
             reasoning, v(pre + "batch_share"), batch_discount, v(pre + "price_per_image"), v(pre + "images_per_call"),
+            list_price_share=list_share(uc, v, p),
         )
         attempts = orchestration.retry_multiplier(v(pre + "retry.rate"), s.retry.max_retries)
         calls = orchestration.calls_per_request(v(pre + "share_of_requests"), v(pre + "calls_per_request"), iterations, attempts)
@@ -307,11 +264,7 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
             comps.append(Component("application_logic", "agent loops and fan-out", per_request=loop_cost))
             comps.append(Component("application_logic", "retries", per_request=retry_cost))
         else:
-            label = {
-                "router": "routing", "tool": "tool-use calls", "validation": "validation and guardrails",
-                "guardrail": "validation and guardrails", "moderation": "validation and guardrails",
-                "judge": "LLM-as-judge",
-            }[s.kind]
+            label = KIND_LABEL[s.kind]
             comps.append(Component("application_logic", label, per_request=base_cost + loop_cost + retry_cost))
         comps.append(Component("application_logic", "tool calls", per_request=tools))
         step_cost = base_cost + loop_cost + retry_cost
@@ -329,11 +282,12 @@ def _step_components(uc: UseCase, v: _Draws, catalog: Any, n: int, batch_discoun
     return comps, steps, totals
 
 
-def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
+def _rag_components(uc: UseCase, v: Draws, catalog: Any, requests_per_user: Any, live: NDArray[np.bool_]) -> list[Component]:
     if uc.rag is None:
         return []
     r = uc.rag
-    embed = _price(uc, catalog, r.embedding_model).input_usd_per_token
+    embed_price = price_for(uc, catalog, r.embedding_model)
+    embed = embed_price.input_usd_per_token * list_share(uc, v, embed_price)
     indexed = rag.indexed_tokens(v("rag.corpus_tokens"), v("rag.chunk_overlap"))
     monthly_tokens = rag.embedding_tokens_per_month(
         v("rag.corpus_tokens"), v("rag.chunk_overlap"), v("rag.reindex_per_month"), v("rag.corpus_change_per_month")
@@ -346,13 +300,14 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any
         if r.rerank.price_per_search is not None:
             rerank_price = v("rag.rerank.price_per_search")
         elif r.rerank.model:
-            per_query = _price(uc, catalog, r.rerank.model).per_query_usd
+            rerank_model = price_for(uc, catalog, r.rerank.model)
+            per_query = rerank_model.per_query_usd
             if per_query is None:
                 raise ModelError(
                     f"use case {uc.id}: rag.rerank: expected a per-search price for {r.rerank.model!r} "
                     "in the catalog or rag.rerank.price_per_search, found neither"
                 )
-            rerank_price = per_query
+            rerank_price = per_query * list_share(uc, v, rerank_model)
     q = rag.query_cost(v("rag.queries_per_request"), v("rag.query_tokens"), embed, v("rag.price_per_query"), rerank_price)
     minimum = v("rag.minimum_per_month")
     extra = None
@@ -378,7 +333,7 @@ def _rag_components(uc: UseCase, v: _Draws, catalog: Any, requests_per_user: Any
 
 
 def _infrastructure_components(
-    uc: UseCase, v: _Draws, catalog: Any = None, steps: dict[str, dict[str, Array]] | None = None,
+    uc: UseCase, v: Draws, catalog: Any = None, steps: dict[str, dict[str, Array]] | None = None,
     live: NDArray[np.bool_] | None = None,
 ) -> list[Component]:
     pre = "infrastructure."
@@ -389,23 +344,21 @@ def _infrastructure_components(
         Component("infrastructure", "seat licences", per_user_month=v(pre + "seat_licence_per_user_month")),
     ]
     if uc.infrastructure.deployment != "api" or uc.infrastructure.multi_provider is not None:
-        # Build-versus-buy seam (finops_model.tco): self-hosted / hybrid serving on a GPU fleet
+        # Build-versus-buy seam (model/selfhost.py): self-hosted / hybrid serving on a GPU fleet
         # sized month by month, with the API model cost of the traffic it serves credited back in
         # the model-cost categories (never billed twice); and the multi-provider fallback.
-        from finops_model.model import selfhost as tco
-
         if steps is None or live is None:
             raise ModelError(f"use case {uc.id}: infrastructure: self-hosting and multi-provider pricing need the steps and live months")
-        comps += tco.infrastructure_components(uc, v, catalog, steps, tco.monthly_requests(uc, v, v.n, live), live, v.n)
+        comps += selfhost.infrastructure_components(uc, v, catalog, steps, selfhost.monthly_requests(uc, v, v.n, live), live, v.n)
     return comps
 
 
-def _rate(v: _Draws, role: str) -> Any:
+def _rate(v: Draws, role: str) -> Any:
     return v(f"org.labour_rates.{role}")
 
 
-def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, dict[str, Array]], model_cost_per_request: Array, batch_discount: float) -> list[Component]:
-    assert uc.org is not None
+def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dict[str, Array]], model_cost_per_request: Array, batch_discount: Any) -> list[Component]:
+    org = uc.resolved_org
     h = uc.hidden
     over = v("org.overhead_factor")
     fte_h = v("org.hours_per_fte_month")
@@ -418,7 +371,9 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
     # evaluation: golden-set runs (system + judge), raters, dataset upkeep
     ev = "hidden.evaluation."
     judge_model = h.evaluation.judge_model or next(iter(uc.steps.values())).model
-    judge_call = interaction.blended_call_cost(_price(uc, catalog, judge_model), v(ev + "judge_input_tokens"), v(ev + "judge_output_tokens"), batch_discount=batch_discount)
+    judge_price = price_for(uc, catalog, judge_model)
+    judge_call = interaction.blended_call_cost(judge_price, v(ev + "judge_input_tokens"), v(ev + "judge_output_tokens"),
+                                               batch_discount=batch_discount, list_price_share=list_share(uc, v, judge_price))
     runs = hidden.evaluation_run_cost(v(ev + "golden_set_size"), v(ev + "runs_per_month"), model_cost_per_request + judge_call)
     eval_labour = hidden.labour_cost(v(ev + "human_rater_hours_per_month"), _rate(v, h.evaluation.rater_role), over) + hidden.labour_cost(
         v(ev + "dataset_upkeep_hours_per_month"), _rate(v, h.evaluation.upkeep_role), over
@@ -438,10 +393,18 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
     )
     # human review
     hr = "hidden.human_review."
-    review_role = h.human_review.role or uc.org.hidden_defaults.review_role
+    review_role = h.human_review.role or org.hidden_defaults.review_role
     review = hidden.human_review_cost_per_request(v(hr + "share_reviewed"), v(hr + "minutes_per_review"), _rate(v, review_role), over)
     if h.human_review.per == "outcome":  # reviews follow outcomes, not requests
         review = review * v("value.outcomes_per_request")
+        if uc.value.resolution is not None:
+            review = review * v("value.resolution.resolved_share")
+    escalation: Any = 0.0
+    if uc.value.resolution is not None:  # escalations are handled by people
+        rs = "value.resolution."
+        escalation = hidden.human_review_cost_per_request(
+            v(rs + "escalated_share"), v(rs + "minutes_per_escalation"), _rate(v, uc.value.resolution.escalation_role), over
+        )
     # enablement
     en = "hidden.enablement."
     training = hidden.labour_cost(v(en + "training_hours_per_user"), _rate(v, h.enablement.user_role), over)
@@ -452,7 +415,7 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
     # share of platform operations
     pl = "org.platform."
     pool = v(pl + "gateway") + v(pl + "observability_platform") + hidden.labour_cost(
-        hidden.fte_hours(v(pl + "platform_team_fte"), fte_h), _rate(v, uc.org.platform.platform_team_role), over
+        hidden.fte_hours(v(pl + "platform_team_fte"), fte_h), _rate(v, org.platform.platform_team_role), over
     )
     ops = v("hidden.platform.share_of_platform") * pool + hidden.labour_cost(
         v("hidden.platform.operations_hours_per_month"), _rate(v, h.platform.operations_role), over
@@ -463,6 +426,7 @@ def _hidden_components(uc: UseCase, v: _Draws, catalog: Any, steps: dict[str, di
         Component("hidden", "safety and compliance", per_request=moderation + dlp, fixed_per_month=safety_fixed),
         Component("hidden", "observability and logging", per_request=logs["ingest"] + logs["storage"], fixed_per_month=v(ob + "analytics_per_month")),
         Component("hidden", "human review", per_request=review),
+        Component("hidden", "escalations to people", per_request=escalation),
         Component("hidden", "enablement", per_new_user=training, per_user_month=refresher, fixed_per_month=enable_fixed),
         Component("hidden", "platform operations share", fixed_per_month=ops),
     ]
@@ -495,13 +459,12 @@ def evaluate(use_case: UseCase, draws: Mapping[str, Any], catalog: Any, n: int |
     if n is None:
         sizes = {np.size(x) for x in draws.values() if np.ndim(x) == 1}
         n = sizes.pop() if sizes else 1
-    return _evaluate(use_case, _Draws(draws, n), catalog, n)
+    return _evaluate(use_case, Draws(draws, n), catalog, n)
 
 
-def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Array | None = None) -> Result:
+def _evaluate(use_case: UseCase, v: Draws, catalog: Any, n: int, users_out: Array | None = None) -> Result:
     draws = v.d
     uc = use_case
-    assert uc.org is not None
     months = uc.horizon_months
     build = uc.one_off.build_months
     if build >= months:
@@ -512,7 +475,7 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
     live_count = float(live.sum())
 
     rpu = v("volume.requests_per_user_per_month")
-    batch_discount = float(np.median(v("org.batch_discount")))
+    batch_discount = v("org.batch_discount")  # [fraction], a constant or one per trial
 
     comps, steps, totals = _step_components(uc, v, catalog, n, batch_discount)
     comps += _rag_components(uc, v, catalog, rpu, live)
@@ -534,6 +497,8 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
         one_off += c.one_off
 
     opr = v("value.outcomes_per_request")
+    if uc.value.resolution is not None:  # only resolved requests produce outcomes
+        opr = opr * v("value.resolution.resolved_share")
     if uc.value.value_per_outcome is not None:
         value_per_outcome = np.broadcast_to(np.asarray(v("value.value_per_outcome"), float), (n,))
     else:
@@ -541,8 +506,10 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
             np.asarray(v("value.minutes_saved_per_outcome"), float) / 60.0 * np.asarray(_rate(v, uc.value.saved_role), float), (n,)
         )
     discount = finance.monthly_discount_factors(v("org.discount_rate_per_year"), months)
+    case = _finance_inputs(uc, v, n, months, discount, one_off)
     m = _monthly(v, uc, n, months_live, live, comps, rpu, a_req, a_user, a_new, a_fixed, one_off,
-                 np.asarray(rpu * opr * value_per_outcome, float), discount, users_out)
+                 np.asarray(rpu * opr * value_per_outcome, float), discount, users_out,
+                 case["keep_value"], case["keep_cost"], case["lines_monthly"], case["initial"])
     users = m["users"]
     sum_users, sum_new = m["sum_users"], m["sum_new"]
     sum_req = sum_users * rpu  # requests = users × requests per user, per trial
@@ -557,7 +524,7 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
             total = total + m["extra_sums"][i]
         key = (c.layer, c.category)
         horizon[key] = horizon.get(key, 0.0) + total
-    npv, payback = m["npv"], m["payback"]
+    fin = _business_case(uc, n, case, m, one_off, v("org.discount_rate_per_year"))
 
     recurring = m["sum_cost"]
     total_cost = recurring + one_off
@@ -579,9 +546,13 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
             "one_off_cost": one_off,
             "total_value": total_value,
             "net_value": total_value - total_cost,
-            "roi": finance.roi(total_value, total_cost),
-            "npv": npv,
-            "payback_month": payback,
+            "roi": fin["roi"],
+            "roi_discounted": fin["roi_discounted"],
+            "npv": fin["npv"],
+            "pv_costs": fin["pv_costs"],
+            "pv_benefits": fin["pv_benefits"],
+            "payback_month": fin["payback_month"],
+            "payback_years": fin["payback_month"] / 12.0,
             "requests_per_month": sum_req / live_count,
             "outcomes_per_month": sum_out / live_count,
             "active_users": users[:, -1].copy(),
@@ -615,7 +586,72 @@ def _evaluate(use_case: UseCase, v: _Draws, catalog: Any, n: int, users_out: Arr
         "other_value_per_month": v("value.other_value_per_month"),
     }
     return Result(uc.id, n, months, live, kpis, by_category, users, np.broadcast_to(np.asarray(rpu, float), (n,)), steps, draws,
-                  monthly_parts=parts)
+                  monthly_parts=parts, by_year={"costs": fin["costs_by_year"], "benefits": fin["benefits_by_year"]},
+                  convention=case["convention"])
+
+
+def _finance_inputs(uc: UseCase, v: Draws, n: int, months: int, discount: Array, one_off: Array) -> dict[str, Any]:
+    """The business-case convention, risk adjustments and explicit lines of a use case.
+
+    Returns ``convention``; ``keep_value`` = 1 − haircut and ``keep_cost`` = 1 + uplift on the
+    driver-based flows (0 when ``include_drivers`` is false); ``lines_cost`` and
+    ``lines_benefit`` (n, Y + 1) [USD/year], risk-adjusted; ``lines_monthly`` — the lines' net
+    spread evenly over the months of each year (None without lines) [USD/month]; ``initial`` —
+    what is to be recovered at month 0 [USD]; ``line_factors`` (n, Y + 1) — each year's mean
+    monthly discount factor (year 0: 1) [fraction].
+    """
+    f = uc.finance
+    assert uc.org is not None
+    convention = f.convention or uc.org.finance.convention
+    haircut = v("finance.benefit_risk_adjustment", "org.finance.benefit_risk_adjustment")
+    uplift = v("finance.cost_risk_adjustment", "org.finance.cost_risk_adjustment")
+    on = 1.0 if f.include_drivers else 0.0
+    years = finance.years_of(months)
+    lines = {"cost": np.zeros((n, years + 1)), "benefit": np.zeros((n, years + 1))}
+    for name, line in f.lines.items():
+        pre = f"finance.lines.{name}."
+        adj = v(pre + "risk_adjustment", uplift if line.kind == "cost" else haircut)
+        keep = finance.risk_adjust_costs(1.0, adj) if line.kind == "cost" else finance.risk_adjust_benefits(1.0, adj)
+        for y in line.by_year:
+            lines[line.kind][:, y] += np.asarray(v(f"{pre}by_year.{y}"), float) * keep
+    keep_value = on * finance.risk_adjust_benefits(1.0, haircut)
+    keep_cost = on * finance.risk_adjust_costs(1.0, uplift)
+    net_lines = lines["benefit"] - lines["cost"]
+    lines_monthly = None
+    year_of_month = np.arange(months) // finance.MONTHS_PER_YEAR + 1
+    months_in_year = np.bincount(year_of_month, minlength=years + 1)[1:].astype(float)
+    if f.lines:
+        lines_monthly = net_lines[:, year_of_month] / months_in_year[year_of_month - 1]
+    d = np.broadcast_to(discount, (n, months + 1)) if discount.ndim == 2 else discount[None, :]
+    factors = np.ones((d.shape[0], years + 1))
+    factors[:, 1:] = finance.annual_sums(d[:, 1:]) / months_in_year
+    return {
+        "convention": convention, "keep_value": keep_value, "keep_cost": keep_cost,
+        "lines_cost": lines["cost"], "lines_benefit": lines["benefit"], "lines_monthly": lines_monthly,
+        "initial": one_off * keep_cost - net_lines[:, 0], "line_factors": factors,
+    }
+
+
+def _business_case(uc: UseCase, n: int, case: dict[str, Any], m: dict[str, Any], one_off: Array, rate: Any) -> dict[str, Array]:
+    """PV of costs and benefits, NPV, ROI and payback under the use case's convention."""
+    kv, kc = np.asarray(case["keep_value"], float), np.asarray(case["keep_cost"], float)
+    costs = np.concatenate([one_off[:, None], m["cost_by_year"]], axis=1) * _col(np.broadcast_to(kc, (n,))) + case["lines_cost"]
+    benefits = np.concatenate([np.zeros((n, 1)), m["value_by_year"]], axis=1) * _col(np.broadcast_to(kv, (n,))) + case["lines_benefit"]
+    if case["convention"] == "annual":
+        bc = finance.business_case(costs, benefits, finance.annual_discount_factors(rate, costs.shape[1] - 1))
+        return {
+            "pv_costs": bc["pv_costs"], "pv_benefits": bc["pv_benefits"], "npv": bc["npv"], "roi": bc["roi"],
+            "roi_discounted": bc["roi"], "payback_month": bc["payback"] * 12.0,
+            "costs_by_year": costs, "benefits_by_year": benefits,
+        }
+    lf = case["line_factors"]
+    pvc = m["pv_cost"] * kc + finance.present_value(case["lines_cost"], lf)
+    pvb = m["pv_value"] * kv + finance.present_value(case["lines_benefit"], lf)
+    return {
+        "pv_costs": pvc, "pv_benefits": pvb, "npv": pvb - pvc, "roi": finance.roi(benefits.sum(axis=1), costs.sum(axis=1)),
+        "roi_discounted": finance.roi(pvb, pvc), "payback_month": m["payback"],
+        "costs_by_year": costs, "benefits_by_year": benefits,
+    }
 
 
 #: Trials per block of the monthly computation: (block × months) arrays stay in cache.
@@ -642,9 +678,10 @@ def _take(x: Any, sl: slice) -> Any:
 
 
 def _monthly(
-    v: _Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
+    v: Draws, uc: UseCase, n: int, months_live: Array, live: NDArray[np.bool_], comps: list[Component],
     rpu: Any, a_req: Array, a_user: Array, a_new: Array, a_fixed: Array, one_off: Array,
     value_per_user_month: Array, discount: Array, users_out: Array | None = None,
+    keep_value: Any = 1.0, keep_cost: Any = 1.0, lines_monthly: Array | None = None, initial: Any = None,
 ) -> dict[str, Any]:
     """The month-by-month part of the model, in blocks of trials.
 
@@ -656,8 +693,15 @@ def _monthly(
     -------
     dict with ``users``, ``monthly_cost``, ``monthly_value`` (n, M) and per-trial
     ``sum_users``, ``sum_new``, ``sum_cost``, ``sum_value``, ``npv``, ``payback``, and
-    ``extra_sums`` {component index: (n,)} for non-linear top-ups.
+    ``extra_sums`` {component index: (n,)} for non-linear top-ups; ``pv_cost`` (one-off
+    included) and ``pv_value`` [USD] at the monthly discount factors; ``cost_by_year`` and
+    ``value_by_year`` (n, Y) [USD/year]. Payback is on the risk-adjusted flows
+    (``keep_value`` = 1 − haircut, ``keep_cost`` = 1 + uplift) plus ``lines_monthly``
+    [USD/month], with ``initial`` [USD] to recover at month 0 (default ``one_off``).
     """
+    risked = np.any(np.asarray(keep_value) != 1.0) or np.any(np.asarray(keep_cost) != 1.0)
+    if initial is None:
+        initial = one_off
     months = len(months_live)
     t = np.where(live, months_live, -1.0)
     adoption_paths = ("volume.adoption.start_share", "volume.adoption.midpoint_month", "volume.adoption.steepness", "volume.adoption.ceiling")
@@ -680,7 +724,10 @@ def _monthly(
         "sum_cost": np.empty(n),
         "sum_value": np.empty(n),
         "run_rate_cost": np.empty(n),
-        "npv": np.empty(n),
+        "pv_cost": np.empty(n),
+        "pv_value": np.empty(n),
+        "cost_by_year": np.empty((n, finance.years_of(months))),
+        "value_by_year": np.empty((n, finance.years_of(months))),
         "payback": np.empty(n),
         "extra_sums": {i: np.zeros(n) for i in extras},
     }
@@ -711,10 +758,19 @@ def _monthly(
         value = np.multiply(users, _col(np.broadcast_to(value_per_user_month, (n,))[sl]))
         if np.any(np.asarray(other) != 0):
             value += _col(_take(other, sl)) * live
-        net = value - cost
         d = discount if d_scalar else discount[sl]
-        out["npv"][sl] = finance.npv(net, one_off[sl], d)
-        out["payback"][sl] = finance.payback_month(net, one_off[sl], overwrite=True)
+        out["pv_cost"][sl] = finance.npv(cost, -one_off[sl], d)
+        out["pv_value"][sl] = finance.npv(value, 0.0, d)
+        out["cost_by_year"][sl] = finance.annual_sums(cost)
+        out["value_by_year"][sl] = finance.annual_sums(value)
+        # payback on the risk-adjusted flows, explicit lines included
+        if risked:
+            net = value * _col(_take(keep_value, sl)) - cost * _col(_take(keep_cost, sl))
+        else:
+            net = value - cost
+        if lines_monthly is not None:
+            net += lines_monthly if lines_monthly.ndim == 1 else lines_monthly[sl]
+        out["payback"][sl] = finance.payback_month(net, np.broadcast_to(initial, (n,))[sl], overwrite=True)
         out["sum_users"][sl] = users.sum(axis=1)
         out["sum_cost"][sl] = cost.sum(axis=1)
         out["run_rate_cost"][sl] = cost[:, -1]
@@ -734,7 +790,7 @@ def used_inputs(use_case: UseCase, catalog: Any) -> frozenset[str]:
         return cached[1]
     spec = sample_spec(use_case)
     point = {k: np.array([q.median]) for k, q in spec.inputs.items()}
-    recorder = _Draws(point, 1)
+    recorder = Draws(point, 1)
     _evaluate(use_case, recorder, catalog, 1)
     used = frozenset(recorder.read)
     if len(_USED_CACHE) > 256:
@@ -784,7 +840,7 @@ def simulate(
         for start in range(0, n, SIMULATE_BLOCK):
             b = min(SIMULATE_BLOCK, n - start)
             draws = sample(spec, b, method="mc", streams=streams)
-            parts.append(_evaluate(use_case, _Draws(draws, b), catalog, b, users[start:start + b]))
+            parts.append(_evaluate(use_case, Draws(draws, b), catalog, b, users[start:start + b]))
         result = Result.concat(parts, users)
     else:
         result = evaluate(use_case, sample(spec, n, seed, method), catalog, n)

@@ -1,280 +1,54 @@
-"""Build versus buy: the self-hosting TCO model and the API / self-hosted / hybrid comparison.
+"""The self-hosting plan of a use case and its seam into the engine.
 
-Three parts:
+The plan (:func:`self_hosting_plan`): the serving curve read at the latency target, the fleet
+sized month by month for the peak, and every cost term — GPU rate by tier or owned hardware
+(capex ÷ amortisation, power × PUE × $/kWh, colocation), licences, networking, storage,
+operations staff and on-call, MLOps tooling, evaluation and security patching, fine-tuning,
+migration, and the cost of acquiring the operating maturity a team lacks. The engine prices
+``deployment: self_hosted | hybrid`` through :func:`infrastructure_components`, which also
+credits back the API model cost of the traffic the fleet serves, so that no token is billed
+twice, and prices a multi-provider fallback.
 
-* **Hardware catalogs** — ``assumptions/catalog/gpus.yaml`` (rates by tier, purchase price,
-  power) and ``serving.yaml`` (measured serving curves), validated by frozen pydantic models
-  (:class:`GpuCatalog`, :class:`ServingCatalog`) and loaded with :func:`load_hardware`.
-* **The self-hosting plan** of a use case (:func:`self_hosting_plan`): the serving curve read at
-  the latency target, the fleet sized month by month for the peak, and every cost term — GPU
-  rate by tier or owned hardware (capex ÷ amortisation, power × PUE × $/kWh, colocation),
-  licences, networking, storage, operations staff and on-call, MLOps tooling, evaluation and
-  security patching, fine-tuning, migration, and the cost of acquiring the operating maturity a
-  team lacks. The engine prices ``deployment: self_hosted | hybrid`` through
-  :func:`infrastructure_components`, which also credits back the API model cost of the traffic
-  the fleet serves, so that no token is billed twice, and prices a multi-provider fallback.
-* **The comparison** (:func:`compare`): the same trials (common random numbers) evaluated as API,
-  self-hosted and hybrid over the horizon, with the yearly API price decline; monthly and
-  cumulative cost curves with bands, break-even month, break-even volume [tokens/month],
-  effective $/1M tokens each way, P(self-hosting cheaper) and the build-vs-buy review flag.
+The hardware catalogs are in :mod:`finops_model.inputs.hardware`; the API / self-hosted /
+hybrid comparison is :func:`finops_model.decisions.build_vs_buy.compare_deployments`.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from finops_model.costs import hidden, interaction, orchestration, volume
 from finops_model.costs import selfhost as sh
-from finops_model.errors import AssumptionError, CatalogError, ModelError, Problem, did_you_mean
+from finops_model.errors import AssumptionError, ModelError, did_you_mean
+from finops_model.inputs.hardware import Hardware, ServingCurve, hardware_for
 from finops_model.inputs.schema import UseCase
-from finops_model.inputs.validation import problems_from_validation_error
-from finops_model.util import paths, yamlio
+from finops_model.model.components import KIND_LABEL as _KIND_LABEL
+from finops_model.model.components import PRIMARY_KINDS, Component, price_for
+from finops_model.model.components import per_trial as _n_array
 
 Array = NDArray[np.float64]
 
 __all__ = [
-    "Figure",
-    "Gpu",
-    "GpuCatalog",
-    "GpuRate",
-    "Hardware",
-    "OptionCurves",
+    "OPTIONS",
+    "SELF_HOSTING",
     "SelfHostPlan",
-    "ServingCatalog",
-    "ServingCurve",
-    "ServingPoint",
-    "TcoResult",
-    "compare",
-    "hardware_for",
     "infrastructure_components",
-    "load_hardware",
     "monthly_requests",
     "self_hosting_plan",
 ]
 
-#: Category prefix of every self-hosting cost line in a :class:`~finops_model.engine.Result`.
+#: Category prefix of every self-hosting cost line in a :class:`~finops_model.model.engine.Result`.
 SELF_HOSTING = "self-hosting"
-#: Options compared by :func:`compare`.
+#: Deployment options compared by :func:`finops_model.decisions.build_vs_buy.compare_deployments`.
 OPTIONS: tuple[str, ...] = ("api", "self_hosted", "hybrid")
-#: Engine step kinds whose cost categories are "model calls: <step>" (as in the engine).
-PRIMARY_KINDS = frozenset({"generation", "agent", "summarisation"})
-_KIND_LABEL = {
-    "router": "routing", "tool": "tool-use calls", "validation": "validation and guardrails",
-    "guardrail": "validation and guardrails", "moderation": "validation and guardrails", "judge": "LLM-as-judge",
-}
-
-
-# --------------------------------------------------------------------------- catalogs
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Figure(_Frozen):
-    """A published figure with its source and date; ``estimate`` marks one not read from a primary source."""
-
-    value: float = Field(ge=0, allow_inf_nan=False)
-    source: str = Field(min_length=3)
-    effective_date: _dt.date
-    estimate: bool = False
-    note: str | None = None
-
-
-class GpuRate(Figure):
-    """A rental rate [USD/GPU-hour]."""
-
-    tier: Literal["on_demand", "reserved_1y", "reserved_3y", "spot"]
-    provider: str = Field(min_length=1)
-
-
-class Gpu(_Frozen):
-    """One GPU type: memory [GB], power [kW/GPU], purchase price [USD/GPU], rates [USD/GPU-hour]."""
-
-    name: str
-    vendor: str
-    memory_gb: Figure
-    tdp_kw: Figure
-    server_kw_per_gpu: Figure
-    purchase_usd: Figure | None = None
-    rates: list[GpuRate] = Field(min_length=1)
-
-    def rate(self, tier: str, provider: str | None = None) -> GpuRate | None:
-        """The rate of a tier (the first listed, or the named provider's); None if not listed."""
-        for r in self.rates:
-            if r.tier == tier and (provider is None or r.provider == provider):
-                return r
-        return None
-
-
-class GpuCatalog(_Frozen):
-    catalog_version: str
-    currency: Literal["USD"]
-    gpus: dict[str, Gpu] = Field(min_length=1)
-
-
-class ServingPoint(_Frozen):
-    """One measured point of a serving curve (lengths [tokens/request], throughput [tokens/s])."""
-
-    model: str
-    gpu: str
-    engine: str
-    precision: str
-    gpus: int = Field(ge=1, description="[GPUs] of one replica (tensor-parallel size)")
-    concurrency: int | None = Field(ge=1, description="[requests] in flight; None: maximum-throughput mode")
-    input_tokens: int = Field(ge=1)
-    output_tokens: int = Field(ge=1)
-    output_tokens_per_s: float = Field(gt=0, allow_inf_nan=False, description="[tokens/s] output of the replica")
-    itl_ms: float | None = Field(None, gt=0)
-    ttft_ms: float | None = Field(None, gt=0)
-    source: str = Field(min_length=3)
-    effective_date: _dt.date
-    estimate: bool = False
-    note: str | None = None
-
-
-class ServingCatalog(_Frozen):
-    catalog_version: str
-    points: list[ServingPoint] = Field(min_length=1)
-
-
-@dataclass(frozen=True)
-class ServingCurve:
-    """The points of one (model, GPU, engine, lengths) read for sizing.
-
-    Attributes
-    ----------
-    gpus_per_replica : int [GPUs]
-    input_tokens, output_tokens : int [tokens/request] of the benchmark
-    tokens_per_s_per_gpu : (k,) [tokens/s/GPU]
-    itl_ms, ttft_ms : (k,) [ms] or None when the benchmark published no latency
-    prefill_tokens_per_s_per_gpu : float or None, from the single-request TTFT [tokens/s/GPU]
-    sources : tuple of str
-    """
-
-    model: str
-    gpu: str
-    engine: str
-    gpus_per_replica: int
-    input_tokens: int
-    output_tokens: int
-    tokens_per_s_per_gpu: np.ndarray
-    itl_ms: np.ndarray | None
-    ttft_ms: np.ndarray | None
-    prefill_tokens_per_s_per_gpu: float | None
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Hardware:
-    """Both hardware catalogs, cross-checked."""
-
-    gpus: GpuCatalog
-    serving: ServingCatalog
-    folder: str = ""
-
-    def gpu(self, gpu_id: str, where: str = "") -> Gpu:
-        if gpu_id not in self.gpus.gpus:
-            raise ModelError(f"{where}expected a GPU of gpus.yaml ({', '.join(self.gpus.gpus)}), found {gpu_id!r}{did_you_mean(gpu_id, self.gpus.gpus)}")
-        return self.gpus.gpus[gpu_id]
-
-    def curve(self, model: str, gpu: str, engine: str, input_output_ratio: float = 1.0, where: str = "") -> ServingCurve:
-        """The serving curve of (model, GPU, engine) whose input/output ratio is closest to the workload's."""
-        pts = [p for p in self.serving.points if p.model == model and p.gpu == gpu and p.engine == engine]
-        if not pts:
-            combos = sorted({f"{p.model}/{p.gpu}/{p.engine}" for p in self.serving.points})
-            raise ModelError(
-                f"{where}expected a model/gpu/engine with a serving curve in serving.yaml ({', '.join(combos)}), "
-                f"found {model}/{gpu}/{engine}{did_you_mean(f'{model}/{gpu}/{engine}', combos)}"
-            )
-        groups: dict[tuple, list[ServingPoint]] = {}
-        for p in pts:
-            groups.setdefault((p.input_tokens, p.output_tokens, p.gpus, p.precision), []).append(p)
-        ratio = max(float(input_output_ratio), 1e-9)
-        key = min(groups, key=lambda k: (abs(np.log(k[0] / k[1] / ratio)), -len(groups[k])))
-        g = sorted(groups[key], key=lambda p: (p.concurrency or 10**9))
-        tps = np.array([p.output_tokens_per_s / p.gpus for p in g])
-        itl = np.array([p.itl_ms for p in g], float) if all(p.itl_ms is not None for p in g) else None
-        ttft = np.array([p.ttft_ms for p in g], float) if all(p.ttft_ms is not None for p in g) else None
-        first = g[0]
-        prefill = None
-        if first.concurrency == 1 and first.ttft_ms is not None:
-            prefill = float(sh.prefill_rate_from_ttft(first.input_tokens, first.ttft_ms, first.gpus))
-        return ServingCurve(model, gpu, engine, key[2], key[0], key[1], tps, itl, ttft, prefill, tuple(sorted({p.source for p in g})))
-
-
-def _validate(cls: type[BaseModel], data: Any, file: str) -> Any:
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        raise CatalogError(problems_from_validation_error(exc, file, cls)) from None
-
-
-def load_hardware(folder: str | os.PathLike[str] | None = None) -> Hardware:
-    """Read and validate ``gpus.yaml`` and ``serving.yaml`` of a catalog folder.
-
-    Parameters
-    ----------
-    folder : path-like, optional
-        Default: the project's ``assumptions/catalog``.
-
-    Raises
-    ------
-    CatalogError
-        One problem per invalid field, and per serving point whose GPU is not in gpus.yaml.
-    """
-    root = Path(folder) if folder is not None else paths.CATALOG_DIR
-    return _load_hardware_cached(str(root.resolve()), *_mtimes(root))
-
-
-def _mtimes(root: Path) -> tuple[float, float]:
-    return tuple(p.stat().st_mtime if p.exists() else 0.0 for p in (root / "gpus.yaml", root / "serving.yaml"))  # type: ignore[return-value]
-
-
-@functools.lru_cache(maxsize=16)
-def _load_hardware_cached(root: str, _m1: float, _m2: float) -> Hardware:
-    gpu_file, serving_file = Path(root) / "gpus.yaml", Path(root) / "serving.yaml"
-    problems: list[Problem] = []
-    gpus = serving = None
-    try:
-        gpus = _validate(GpuCatalog, yamlio.load(gpu_file), str(gpu_file))
-    except AssumptionError as exc:
-        problems += exc.problems
-    try:
-        serving = _validate(ServingCatalog, yamlio.load(serving_file), str(serving_file))
-    except AssumptionError as exc:
-        problems += exc.problems
-    if gpus is not None and serving is not None:
-        for i, p in enumerate(serving.points):
-            if p.gpu not in gpus.gpus:
-                problems.append(Problem(str(serving_file), f"points.{i}.gpu", f"expected a GPU of gpus.yaml ({', '.join(gpus.gpus)}), found {p.gpu!r}{did_you_mean(p.gpu, gpus.gpus)}"))
-    if problems or gpus is None or serving is None:
-        raise CatalogError(problems)
-    return Hardware(gpus, serving, root)
-
-
-def hardware_for(catalog: Any) -> Hardware:
-    """The hardware catalogs beside a model price catalog's file (default: the project's)."""
-    file = getattr(catalog, "_file", "") or ""
-    folder = Path(file).parent if file else None
-    if folder is None or not (folder / "gpus.yaml").exists():
-        folder = paths.CATALOG_DIR
-    return load_hardware(folder)
 
 
 # --------------------------------------------------------------------------- the plan
-def _n_array(x: Any, n: int) -> Array:
-    return np.broadcast_to(np.asarray(x, dtype=float), (n,)).astype(float)
-
-
 def _col(x: Any) -> Any:
     a = np.asarray(x, dtype=float)
     return a[:, None] if a.ndim == 1 else a
@@ -358,6 +132,8 @@ class SelfHostPlan:
     redundant_replicas: Array
     min_replicas: Array
     tier: str
+    day: list[tuple[Any, Any]] = field(default_factory=list)
+    autoscaled: bool = False
 
     @property
     def utilisation(self) -> Array:
@@ -389,15 +165,13 @@ class SelfHostPlan:
         vol = np.asarray(tokens_per_month, float)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
             req = vol / self.tokens_per_request[:, None]
-        peak = req / sh.SECONDS_PER_MONTH * self.peak_to_average[:, None]
-        gpus = sh.gpus_required(peak, self.gpu_seconds_per_request[:, None], self.max_utilisation[:, None],
-                                self.curve.gpus_per_replica, self.redundant_replicas[:, None], self.min_replicas[:, None])
+        fleet = sh.fleet_over_day(req / sh.SECONDS_PER_MONTH, self.gpu_seconds_per_request[:, None], self.day, self.max_utilisation[:, None],
+                                  self.curve.gpus_per_replica, self.redundant_replicas[:, None], self.min_replicas[:, None])
+        gpus = fleet["average"] if self.autoscaled else fleet["peak"]
         return gpus * (self.per_gpu_month + self.per_gpu_licence)[:, None] + (self.fixed_monthly + self.one_off / self.active.shape[1])[:, None]
 
     def components(self) -> list[Any]:
         """The plan as engine cost components: self-hosting costs and the API cost credited back."""
-        from finops_model.model.engine import Component
-
         comps: list[Any] = []
         layer_of = {
             "GPUs": "infrastructure", "power and hosting": "infrastructure", "licences, networking and storage": "infrastructure",
@@ -542,10 +316,14 @@ def self_hosting_plan(
     max_util = _n_array(v(pre + "sizing.max_utilisation"), n)
     redundant = _n_array(v(pre + "sizing.redundant_replicas"), n)
     min_rep = _n_array(v(pre + "sizing.min_replicas"), n)
-    needed = sh.gpus_required(avg_rps * p2a[:, None], gpu_s[:, None], max_util[:, None], curve.gpus_per_replica, redundant[:, None], min_rep[:, None])
-    needed = np.where(active, needed, 0.0)
+    day = _daily_shape(s, v, p2a, n)
+    by_day = sh.fleet_over_day(avg_rps, gpu_s[:, None], day, max_util[:, None], curve.gpus_per_replica, redundant[:, None], min_rep[:, None])
+    needed = np.where(active, by_day["peak"], 0.0)
     committed = s.tier in ("reserved_1y", "reserved_3y", "owned")
-    fleet = sh.committed_fleet(needed) if committed else needed
+    autoscaled = s.sizing.autoscaling and not committed
+    # reserved / owned: the fleet sized for the peak hour, never shrinking; on-demand / spot
+    # with autoscaling: the node-hours the fleet runs over the day's load shape
+    fleet = sh.committed_fleet(needed) if committed else np.where(active, by_day["average"], 0.0) if autoscaled else needed
     load = avg_rps * gpu_s[:, None]
 
     # GPU rate by tier
@@ -627,25 +405,32 @@ def self_hosting_plan(
     return SelfHostPlan(
         moved, share_arr, active, req, inp + out, api_cost, gpu_s, tput, prefill, decode, p2a, fleet, needed, load,
         per_gpu, licence, fixed, costs, one_off, _credits(uc, v, steps, moved, n), curve, max_util, redundant, min_rep, s.tier,
+        day, autoscaled,
     )
 
 
-def _multi_provider_components(uc: UseCase, v: Any, catalog: Any, steps: Mapping[str, Mapping[str, Array]], requests: Array, moved_share: Mapping[str, Array], n: int) -> list[Any]:
-    from finops_model.model.engine import Component, _price
+def _daily_shape(s: Any, v: Any, p2a: Array, n: int) -> list[tuple[Any, Any]]:
+    """The daily load shape of the sizing: 24 hourly weights, or peak-to-average with hours at peak."""
+    if s.sizing.hourly_weights is not None:
+        return sh.hourly_day(s.sizing.hourly_weights)
+    levels = sh.two_level_day(p2a, _n_array(v("infrastructure.self_hosting.sizing.hours_at_peak"), n))
+    return [(_col(w), _col(h)) for w, h in levels]  # per trial: (n, 1) against (n, months)
 
+
+def _multi_provider_components(uc: UseCase, v: Any, catalog: Any, steps: Mapping[str, Mapping[str, Array]], requests: Array, moved_share: Mapping[str, Array], n: int) -> list[Any]:
     mp = uc.infrastructure.multi_provider
     assert mp is not None
     where = f"use case {uc.id}: infrastructure.multi_provider."
     try:
-        fallback = _price(uc, catalog, mp.fallback_model)
+        fallback = price_for(uc, catalog, mp.fallback_model)
     except AssumptionError:
         raise ModelError(f"{where}fallback_model: expected a model in the price catalog, found {mp.fallback_model!r}{did_you_mean(mp.fallback_model, catalog.model_ids)}") from None
-    primary = mp.primary or _price(uc, catalog, next(iter(uc.steps.values())).model).provider
+    primary = mp.primary or price_for(uc, catalog, next(iter(uc.steps.values())).model).provider
     if fallback.provider == primary:
         raise ModelError(f"{where}fallback_model: expected a model of another provider than the primary {primary!r}, found {mp.fallback_model!r} ({fallback.provider})")
     extra = np.zeros_like(np.asarray(requests, float))
     for name, st in uc.steps.items():
-        if _price(uc, catalog, st.model).provider != primary:
+        if price_for(uc, catalog, st.model).provider != primary:
             continue
         a = steps[name]
         calls = _n_array(a["calls_per_request"], n)
@@ -683,199 +468,3 @@ def infrastructure_components(
     if uc.infrastructure.multi_provider is not None:
         comps += _multi_provider_components(uc, v, catalog, steps, requests, moved_share, n)
     return comps
-
-
-# --------------------------------------------------------------------------- comparison
-@dataclass
-class OptionCurves:
-    """One option over the horizon: monthly cost (price decline applied) and its cumulative sum.
-
-    Attributes
-    ----------
-    monthly : (n, M) [USD/month] recurring cost of the whole use case
-    cumulative : (n, M) [USD] one-off costs plus the running sum of ``monthly``
-    one_off : (n,) [USD]; total : (n,) [USD] over the horizon
-    api_model_monthly : (n, M) [USD/month] API model spend of the movable steps
-    self_hosting_monthly : (n, M) [USD/month] self-hosting cost terms
-    """
-
-    name: str
-    monthly: Array
-    cumulative: Array
-    one_off: Array
-    total: Array
-    api_model_monthly: Array
-    self_hosting_monthly: Array
-    result: Any = field(repr=False, default=None)
-
-
-@dataclass
-class TcoResult:
-    """What :func:`compare` computes (units in brackets).
-
-    Attributes
-    ----------
-    options : dict name → OptionCurves for ``api``, ``self_hosted``, ``hybrid``
-    break_even_month : dict option → (n,) [month] first month the option's cumulative cost is at
-        or below the API's (NaN: not within the horizon)
-    break_even_volume : (n,) [tokens/month] movable workload at which a fleet sized for it costs
-        as much as the API at today's prices (NaN: above 10¹⁴)
-    usd_per_mtok : dict option → (n,) [USD/1M tokens] effective cost of the movable workload
-    p_cheaper : dict option → float [fraction] P(option's horizon total < API's)
-    annual_model_spend : (n,) [USD/year] API run-rate model spend; review_threshold [USD/year]
-    plan : SelfHostPlan of the fully self-hosted option
-    """
-
-    use_case_id: str
-    n_trials: int
-    months: int
-    seed: Any
-    options: dict[str, OptionCurves]
-    break_even_month: dict[str, Array]
-    break_even_volume: Array
-    usd_per_mtok: dict[str, Array]
-    p_cheaper: dict[str, float]
-    annual_model_spend: Array
-    review_threshold: float
-    plan: SelfHostPlan
-    movable_tokens_per_month: Array
-
-    @property
-    def review_triggered(self) -> Array:
-        """Trials whose API model spend reaches the build-vs-buy review threshold [flag]."""
-        return (self.annual_model_spend >= self.review_threshold).astype(float)
-
-    def bands(self, option: str, what: Literal["monthly", "cumulative"] = "monthly", q: tuple[float, ...] = (5, 50, 95)) -> dict[str, Array]:
-        """Percentile bands by month [USD/month or USD]: ``{"p5": (M,), "p50": …, "p95": …}``."""
-        x = getattr(self.options[option], what)
-        return {f"p{int(p) if float(p).is_integer() else p}": np.percentile(x, p, axis=0) for p in q}
-
-    def summary(self) -> dict[str, Any]:
-        """Headline figures as plain numbers (medians and 90% intervals)."""
-        def stat(x: Array) -> dict[str, float | None]:
-            x = np.asarray(x, float)
-            ok = x[np.isfinite(x)]
-            if ok.size == 0:
-                return {"p5": None, "p50": None, "p95": None, "share_defined": 0.0}
-            return {"p5": float(np.percentile(ok, 5)), "p50": float(np.percentile(ok, 50)), "p95": float(np.percentile(ok, 95)), "share_defined": float(ok.size / x.size)}
-
-        plan = self.plan
-        paid = plan.gpus.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            avg_util = np.where(paid > 0, (plan.load_gpus * (plan.gpus > 0)).sum(axis=1) / paid, np.nan)
-        return {
-            "total_cost_usd": {k: stat(o.total) for k, o in self.options.items()},
-            "p_cheaper_than_api": dict(self.p_cheaper),
-            "break_even_month": {k: stat(v) for k, v in self.break_even_month.items()},
-            "break_even_volume_tokens_per_month": stat(self.break_even_volume),
-            "movable_tokens_per_month_at_horizon_end": stat(self.movable_tokens_per_month[:, -1]),
-            "usd_per_mtok": {k: stat(v) for k, v in self.usd_per_mtok.items()},
-            "annual_model_spend_usd": stat(self.annual_model_spend),
-            "review_threshold_usd_per_year": self.review_threshold,
-            "p_review_triggered": float(self.review_triggered.mean()),
-            "fleet": {
-                "model": plan.curve.model, "gpu": plan.curve.gpu, "engine": plan.curve.engine, "tier": plan.tier,
-                "gpus_per_replica": plan.curve.gpus_per_replica,
-                "benchmark_lengths_tokens": [plan.curve.input_tokens, plan.curve.output_tokens],
-                "moved_steps": list(plan.moved_steps),
-                "gpus_at_horizon_end": stat(plan.gpus[:, -1]),
-                "throughput_at_slo_tokens_per_s_per_gpu": stat(plan.throughput_per_gpu),
-                "prefill_tokens_per_s_per_gpu": stat(plan.prefill_rate),
-                "decode_tokens_per_s_per_gpu": stat(plan.decode_rate),
-                "average_utilisation": stat(avg_util),
-                "idle_capacity_cost_usd": stat(plan.idle_cost.sum(axis=1)),
-                "sources": list(plan.curve.sources),
-            },
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        """Summary plus the monthly and cumulative bands of every option (JSON-ready)."""
-        out = {"use_case": self.use_case_id, "trials": self.n_trials, "seed": self.seed, "months": self.months, **self.summary()}
-        out["curves"] = {
-            k: {what: {b: [round(float(x), 2) for x in arr] for b, arr in self.bands(k, what).items()} for what in ("monthly", "cumulative")}  # type: ignore[arg-type]
-            for k in self.options
-        }
-        return out
-
-
-def _model_cost_per_request(steps: Mapping[str, Mapping[str, Array]], names: tuple[str, ...], n: int) -> Array:
-    total = np.zeros(n)
-    for name in names:
-        total = total + _n_array(steps[name]["calls_per_request"], n) * _n_array(steps[name]["cost_per_call"], n)
-    return total
-
-
-def compare(
-    use_case: UseCase,
-    catalog: Any,
-    n: int = 2000,
-    seed: int | np.random.Generator | None = 0,
-    method: str = "mc",
-    volume_grid: Array | None = None,
-) -> TcoResult:
-    """API vs self-hosted vs hybrid over the use case's horizon, on the same trials.
-
-    Parameters
-    ----------
-    use_case : UseCase with ``infrastructure.self_hosting``
-    catalog : model price catalog
-    n, seed, method : trials, seed (int or Generator), sampling design
-    volume_grid : (G,) increasing [tokens/month], optional — where break-even volume is searched
-        (default 10⁶ … 10¹⁴, 161 log-spaced points)
-
-    Returns
-    -------
-    TcoResult
-    """
-    from finops_model.inputs.assumptions import replace_path, sample_spec
-    from finops_model.inputs.distributions import sample
-    from finops_model.model.engine import _Draws, evaluate
-
-    uc = use_case
-    s = uc.infrastructure.self_hosting
-    if s is None:
-        raise ModelError(f"use case {uc.id}: infrastructure.self_hosting: expected a self_hosting section to compare API, self-hosted and hybrid serving, found none")
-    hw = hardware_for(catalog)
-    draws = sample(sample_spec(uc), n, seed, method)  # type: ignore[arg-type]
-    results = {}
-    for option in OPTIONS:
-        # the engine prices the fleet through infrastructure_components (hardware beside the catalog)
-        results[option] = evaluate(replace_path(uc, "infrastructure.deployment", option), draws, catalog, n)  # type: ignore[arg-type]
-    api = results["api"]
-    v = _Draws(draws, n)
-    plan = self_hosting_plan(uc, v, catalog, api.steps, api.requests, api.live, 1.0, hw)
-    hybrid_plan = self_hosting_plan(uc, v, catalog, api.steps, api.requests, api.live, v("infrastructure.self_hosting.hybrid_share"), hw)
-    months = api.months
-    decline = sh.price_decline_factor(_n_array(v("infrastructure.self_hosting.api_price_decline_per_year"), n), months)
-    movable_api = _model_cost_per_request(api.steps, plan.moved_steps, n)
-    other_names = tuple(x for x in uc.steps if x not in plan.moved_steps)
-    other_api = _model_cost_per_request(api.steps, other_names, n)
-    shares = {"api": np.zeros(n), "self_hosted": np.ones(n), "hybrid": _n_array(v("infrastructure.self_hosting.hybrid_share"), n)}
-    options: dict[str, OptionCurves] = {}
-    for option, res in results.items():
-        on_api = 1.0 - shares[option][:, None] * plan.active
-        api_model = res.requests * (movable_api[:, None] * on_api + other_api[:, None])
-        monthly = res.cost_by_month - api_model * (1.0 - decline)
-        one_off = np.asarray(res.kpis["one_off_cost"], float)
-        cum = one_off[:, None] + np.cumsum(monthly, axis=1)
-        p = {"self_hosted": plan, "hybrid": hybrid_plan}.get(option)
-        sh_monthly = sum(p.costs.values(), np.zeros_like(monthly)) if p is not None else np.zeros_like(monthly)
-        options[option] = OptionCurves(option, monthly, cum, one_off, cum[:, -1].copy(), res.requests * movable_api[:, None] * on_api * decline, sh_monthly, res)
-    be = {k: sh.break_even_month(options[k].cumulative, options["api"].cumulative) for k in ("self_hosted", "hybrid")}
-    p_cheaper = {k: float(np.mean(options[k].total < options["api"].total)) for k in ("self_hosted", "hybrid")}
-    movable_tokens = api.requests * plan.tokens_per_request[:, None]
-    total_tokens = movable_tokens.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        per_mtok = {"api": (api.requests * movable_api[:, None] * decline).sum(axis=1) / total_tokens * 1e6}
-        for k in ("self_hosted", "hybrid"):
-            o = options[k]
-            cost = o.api_model_monthly.sum(axis=1) + o.self_hosting_monthly.sum(axis=1) + plan.one_off * (shares[k] > 0)
-            per_mtok[k] = cost / total_tokens * 1e6
-    grid = np.logspace(6, 14, 161) if volume_grid is None else np.asarray(volume_grid, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        api_per_token = np.where(plan.tokens_per_request > 0, movable_api / plan.tokens_per_request, np.nan)
-    bev = sh.break_even_volume(grid, api_per_token[:, None] * grid[None, :], plan.monthly_cost_at_volume(grid))
-    assert uc.org is not None
-    threshold = float(np.median(np.asarray(v("org.build_vs_buy_review_per_year"), float)))
-    return TcoResult(uc.id, n, months, seed if isinstance(seed, int) else None, options, be, bev, per_mtok, p_cheaper,
-                     np.asarray(api.kpis["annual_model_spend"], float), threshold, plan, movable_tokens)

@@ -60,7 +60,8 @@ def _num(v: Any) -> str:
     return format_value(v, "")
 
 
-def _html(fragment: str) -> Any:
+def as_html(fragment: str) -> Any:
+    """An HTML fragment as a notebook display object (the fragment itself outside IPython)."""
     try:
         from IPython.display import HTML
     except ImportError:  # pragma: no cover - IPython ships with ipykernel
@@ -102,6 +103,7 @@ class BusinessCase:
     waterfall: Any = None
     tco: Any = None
     notes: list[str] = field(default_factory=list)
+    actuals: Any = None  # finops_model.actuals.compare.ActualsVsForecast, when actuals exist
 
     @property
     def use_case(self) -> Any:
@@ -140,7 +142,7 @@ class BusinessCase:
                 f"process: {uc.business_process or 'not named'}",
             )
         )
-        return _html(f"{STYLE}<h1>{esc(uc.name)}{esc(scen)}</h1><p>{esc(uc.description)}</p><p class='finops-stamp'>{meta}</p>")
+        return as_html(f"{STYLE}<h1>{esc(uc.name)}{esc(scen)}</h1><p>{esc(uc.description)}</p><p class='finops-stamp'>{meta}</p>")
 
     def html_summary(self) -> Any:
         """Executive summary: cost vs value per outcome, viability, monthly cost band, ROI,
@@ -173,7 +175,7 @@ class BusinessCase:
             reasons = "".join(f"<li>{esc(r)}</li>" for r in d.reasons)
             notes = "".join(f"<li><em>{esc(n)}</em></li>" for n in d.notes)
             verdict = f'<h3>Verdict: <span class="finops-verdict" style="background:{colour}">{esc(d.action)}</span></h3><ul>{reasons}{notes}</ul>'
-        return _html(f"<h2>Executive summary</h2><div class='finops-kpis'>{''.join(cards)}</div>{verdict}")
+        return as_html(f"<h2>Executive summary</h2><div class='finops-kpis'>{''.join(cards)}</div>{verdict}")
 
     def html_cost_stack(self) -> Any:
         """Cost stack by layer and category, with the chart."""
@@ -190,7 +192,7 @@ class BusinessCase:
             [{"layer": charts.LAYER_LABELS[k], "mean [USD/month]": float(np.mean(v)), "share": float(np.mean(v)) / total if total else 0.0} for k, v in self.result.cost_by_layer().items()]
         )
         fmt = {"mean [USD/month]": "USD", "p5": "USD", "p95": "USD", "share": "fraction"}
-        return _html(
+        return as_html(
             "<h2>The cost stack</h2>" + charts.chart_html(charts.cost_stack_chart(self.result))
             + "<h3>By layer</h3>" + table_html(by_layer, fmt) + "<h3>By category</h3>" + table_html(df, fmt)
         )
@@ -204,7 +206,7 @@ class BusinessCase:
 
     def html_metrics(self) -> Any:
         df = self.metric_hierarchy()
-        return _html("<h2>Unit economics: the metric hierarchy</h2>" + table_html(df, {"p5": "USD", "p50": "USD", "p95": "USD"})
+        return as_html("<h2>Unit economics: the metric hierarchy</h2>" + table_html(df, {"p5": "USD", "p50": "USD", "p95": "USD"})
                      + "<h3>All KPIs</h3>" + table_html(self.summary.drop(columns=["defined_share"]), {c: "" for c in ("mean", "mean_se", "p5", "p50", "p95")}))
 
     def html_distributions(self) -> Any:
@@ -216,7 +218,7 @@ class BusinessCase:
             frame = pd.concat([charts.histogram_frame(cpo, label="cost per outcome"), charts.histogram_frame(r.kpis["value_per_outcome"], label="value per outcome")])
             parts.append(charts.chart_html(charts.distribution_chart(frame, f"Cost vs value per {self.use_case.value.outcome} [USD/outcome]", "USD/outcome")))
         parts.append(charts.chart_html(charts.monthly_band_chart(charts.monthly_band_frame(r))))
-        return _html("".join(parts))
+        return as_html("".join(parts))
 
     def html_sensitivity(self) -> Any:
         parts = ["<h2>What drives the result</h2>"]
@@ -232,12 +234,12 @@ class BusinessCase:
             parts.append(charts.chart_html(sobol_chart(self.sobol, level="group")))
         if self.tornado is None and self.sobol is None:
             parts.append("<p>No sensitivity analysis: every input is fixed, or it was not requested.</p>")
-        return _html("".join(parts))
+        return as_html("".join(parts))
 
     def html_levers(self) -> Any:
         """The savings waterfall in the order that works, with each lever alone beside it."""
         if self.waterfall is None:
-            return _html("<h2>Optimisation levers</h2><p>No lever plan applies to this use case (assumptions/levers.yaml).</p>")
+            return as_html("<h2>Optimisation levers</h2><p>No lever plan applies to this use case (assumptions/levers.yaml).</p>")
         w = self.waterfall
         df = w.to_frame()
         stages = df[~df["stage"].isin(["baseline", "total", "optimised"])]
@@ -251,22 +253,22 @@ class BusinessCase:
         intro = (f"<p>Run-rate cost {format_value(start, 'USD')} USD/month unoptimised → "
                  f"{format_value(float(np.median(w.optimised)), 'USD')} USD/month with every lever (p50, paired trials). "
                  "Savings are attributed in the order that works; 'alone' is what each stage saves by itself.</p>")
-        return _html("<h2>Optimisation levers: the savings waterfall</h2>" + intro
+        return as_html("<h2>Optimisation levers: the savings waterfall</h2>" + intro
                      + charts.chart_html(charts.waterfall_chart(frame)) + table_html(table, fmt))
 
     def html_build_vs_buy(self) -> Any:
         """Build versus buy: cumulative cost curves with bands, break-even and the fleet."""
         if self.tco is None:
-            return _html("<h2>Build versus buy</h2><p>This use case has no self-hosting option to compare "
+            return as_html("<h2>Build versus buy</h2><p>This use case has no self-hosting option to compare "
                          "(add an infrastructure.self_hosting section to price one).</p>")
-        return _html("<h2>Build versus buy</h2>" + tco_section_html(self.tco))
+        return as_html("<h2>Build versus buy</h2>" + tco_section_html(self.tco))
 
     def html_gate(self) -> Any:
         if self.gate is None:
-            return _html("")
+            return as_html("")
         rows = [{"item": c.label, "status": c.status, "field": c.field, "detail": c.detail} for c in self.gate.checks]
         status = '<span class="finops-pass">PASS</span>' if self.gate.passed else '<span class="finops-fail">FAIL</span>'
-        return _html(f"<h2>Production gate: {status}</h2>" + table_html(pd.DataFrame(rows)))
+        return as_html(f"<h2>Production gate: {status}</h2>" + table_html(pd.DataFrame(rows)))
 
     def assumptions_frame(self) -> pd.DataFrame:
         from finops_model.reports.summaries import assumptions_table
@@ -276,19 +278,27 @@ class BusinessCase:
         return df[df["field"].isin(used)].reset_index(drop=True)
 
     def html_assumptions(self) -> Any:
-        return _html("<h2>Assumptions and their sources</h2><p>Every input the model reads, as written, with its 5th, 50th and 95th percentiles.</p>"
+        return as_html("<h2>Assumptions and their sources</h2><p>Every input the model reads, as written, with its 5th, 50th and 95th percentiles.</p>"
                      + table_html(self.assumptions_frame(), {"p5": "", "p50": "", "p95": ""}))
+
+    def html_actuals(self) -> Any:
+        """Actuals vs forecast (band, actual line, variance bridge, burn, alerts) when actuals exist."""
+        if self.actuals is None or self.use_case_id not in self.actuals.forecasts:
+            return as_html("")
+        from finops_model.reports.actuals_forecast import business_case_html
+
+        return as_html(business_case_html(self.actuals, self.use_case_id))
 
     def html_notes(self) -> Any:
         """Warnings met while computing (price fallbacks, correlated inputs in sensitivity)."""
         if not self.notes:
-            return _html("")
-        return _html("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "</ul>")
+            return as_html("")
+        return as_html("<h2>Notes</h2><ul>" + "".join(f"<li>{esc(n)}</li>" for n in self.notes) + "</ul>")
 
     def html_stamp(self) -> Any:
         s = self.stamp()
         text = " · ".join(f"{k}: {v}" for k, v in s.items())
-        return _html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
+        return as_html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
 
 
 def tco_frame(tco: Any) -> pd.DataFrame:
@@ -307,7 +317,7 @@ def tco_frame(tco: Any) -> pd.DataFrame:
 
 
 def tco_section_html(tco: Any) -> str:
-    """The build-versus-buy section of a :class:`~finops_model.tco.TcoResult` as HTML."""
+    """The build-versus-buy section of a :class:`~finops_model.decisions.build_vs_buy.TcoResult` as HTML."""
     import altair as alt
 
     rows = []
@@ -337,7 +347,7 @@ def tco_section_html(tco: Any) -> str:
 
 def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | None = None, scenarios: tuple[str, ...] = ()) -> Any:
     """Build versus buy for every use case with a self-hosting option, as one HTML page body."""
-    from finops_model.model.selfhost import compare
+    from finops_model.decisions.build_vs_buy import compare_deployments
 
     a = load_assumptions(assumptions_dir or None, tuple(scenarios))
     parts = [STYLE, "<h1>Build versus buy</h1><p>Self-hosting total cost of ownership against the API, for every use case "
@@ -350,10 +360,10 @@ def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | 
             if getattr(uc.infrastructure, "self_hosting", None) is None:
                 continue
             found = True
-            parts.append(f"<h2>{esc(uc.name)} ({esc(uc_id)})</h2>" + tco_section_html(compare(uc, a.catalog, n=trials, seed=seed)))
+            parts.append(f"<h2>{esc(uc.name)} ({esc(uc_id)})</h2>" + tco_section_html(compare_deployments(uc, a.catalog, n=trials, seed=seed)))
     if not found:
         parts.append("<p>No use case has a self-hosting option yet.</p>")
-    return _html("".join(parts))
+    return as_html("".join(parts))
 
 
 def build_business_case(
@@ -442,6 +452,6 @@ def _attach_levers(case: BusinessCase, trials: int, seed: int) -> None:
 def _attach_tco(case: BusinessCase, trials: int, seed: int) -> None:
     if getattr(case.use_case.infrastructure, "self_hosting", None) is None:
         return
-    from finops_model.model.selfhost import compare
+    from finops_model.decisions.build_vs_buy import compare_deployments
 
-    case.tco = compare(case.use_case, case.assumptions.catalog, n=min(trials, 2000), seed=seed)
+    case.tco = compare_deployments(case.use_case, case.assumptions.catalog, n=min(trials, 2000), seed=seed)

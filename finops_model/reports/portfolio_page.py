@@ -17,7 +17,7 @@ import pandas as pd
 
 from finops_model import __version__
 from finops_model.reports import charts
-from finops_model.reports.business_case import STYLE, _html, esc, table_html
+from finops_model.reports.business_case import STYLE, as_html, esc, table_html
 from finops_model.uncertainty.summary import format_value
 from finops_model.util.paths import ASSUMPTIONS_DIR
 
@@ -35,6 +35,15 @@ class PortfolioPage:
     trials: int
     seed: int
     decisions: dict[str, Any] = field(default_factory=dict)
+    actuals: Any = None  # finops_model.actuals.compare.ActualsVsForecast, when actuals exist
+
+    def html_actuals(self) -> Any:
+        """Actuals vs forecast, alerts first (also the leaders' index block)."""
+        if self.actuals is None:
+            return as_html("")
+        from finops_model.reports.actuals_forecast import portfolio_html
+
+        return as_html(portfolio_html(self.actuals))
 
     def html_summary(self) -> Any:
         p = self.portfolio
@@ -47,7 +56,7 @@ class PortfolioPage:
                  f"(90% band ${_usd(cost['p5'])} – ${_usd(cost['p95'])}) and produces "
                  f"${_usd(value['p50'])}/month of value (p50).</p>")
         fmt = {c: USD for c in ("mean", "p5", "p50", "p95")}
-        return _html(STYLE + "<h1>AI portfolio</h1>" + intro + "<h2>Totals by scenario [USD/month]</h2>" + table_html(totals, fmt))
+        return as_html(STYLE + "<h1>AI portfolio</h1>" + intro + "<h2>Totals by scenario [USD/month]</h2>" + table_html(totals, fmt))
 
     def html_scenarios(self) -> Any:
         """Scenario comparison: paired differences against the reference and P(cheaper)."""
@@ -69,7 +78,7 @@ class PortfolioPage:
         body = "<h2>Scenario comparison</h2>"
         body += table_html(pd.DataFrame(rows), fmt) if rows else "<p>Only one scenario: nothing to compare.</p>"
         body += "<h3>Monthly cost by use case and scenario [USD/month, p50]</h3>" + table_html(pd.DataFrame(by_uc), {c: USD for c in by_uc[0] if c != "use_case"} if by_uc else {})
-        return _html(body)
+        return as_html(body)
 
     def html_use_cases(self) -> Any:
         df = self.portfolio.use_case_table(self.reference)
@@ -77,7 +86,7 @@ class PortfolioPage:
         fmt["p_viable"] = "fraction"
         bars = charts.bar_chart(df.assign(cost=df["avg_monthly_cost_mean"])[["use_case", "cost"]], "cost", "use_case",
                                 "Monthly cost by use case [USD/month, mean]", "USD/month")
-        return _html("<h2>Use cases</h2>" + charts.chart_html(bars) + table_html(df, fmt))
+        return as_html("<h2>Use cases</h2>" + charts.chart_html(bars) + table_html(df, fmt))
 
     def html_splits(self) -> Any:
         p = self.portfolio
@@ -94,7 +103,7 @@ class PortfolioPage:
         if len(flagged):
             parts.append("<h3>Frontier by default</h3><p>Routine steps running on frontier or reasoning models — candidates for routing:</p>"
                          + table_html(flagged[["use_case", "step", "kind", "model", "tier", "cost_mean"]], {"cost_mean": USD}))
-        return _html("".join(parts))
+        return as_html("".join(parts))
 
     def html_showback(self) -> Any:
         from finops_model.governance.allocation import chargeback, showback
@@ -104,7 +113,7 @@ class PortfolioPage:
         money = {c: USD for c in ("direct_run_cost", "platform_allocation", "fully_loaded", "fully_loaded_p5", "fully_loaded_p95",
                                   "charge", "charge_p5", "charge_p95", "budget")}
         money.update({"share": "fraction", "p_over_budget": "fraction"})
-        return _html(f"<h2>Showback and chargeback</h2><p>The shared platform pool (gateway, observability platform, platform team) "
+        return as_html(f"<h2>Showback and chargeback</h2><p>The shared platform pool (gateway, observability platform, platform team) "
                      f"is allocated by <b>{esc(self.allocate)}</b>; allocations sum to the pool.</p>"
                      "<h3>Showback by use case [USD/month]</h3>" + table_html(sb, money)
                      + "<h3>Chargeback by cost center [USD/month]</h3>" + table_html(cb, money))
@@ -116,7 +125,7 @@ class PortfolioPage:
         out = cost_center_outlooks(p.monthly_by_cost_center[self.reference], p.cost_center_budgets)
         df = outlook_table(out)
         fmt = {"budget": USD, "p_exceed_max": "fraction", "run_rate_p50": USD, "run_rate_p95": USD}
-        return _html("<h2>Budgets</h2><p>Probability that a cost center exceeds its monthly budget, and the month a breach "
+        return as_html("<h2>Budgets</h2><p>Probability that a cost center exceeds its monthly budget, and the month a breach "
                      "becomes likely as adoption grows.</p>" + table_html(df, fmt))
 
     def html_decisions(self) -> Any:
@@ -131,12 +140,12 @@ class PortfolioPage:
         if gate:
             rows = [{"use_case": k, "gate": "pass" if g.passed else "FAIL", "missing": ", ".join(g.missing)} for k, g in gate.items()]
             parts.append("<h3>Production gate</h3>" + table_html(pd.DataFrame(rows)))
-        return _html("".join(parts))
+        return as_html("".join(parts))
 
     def html_stamp(self) -> Any:
         text = (f"scenarios: {', '.join(self.portfolio.scenarios)} · trials: {self.trials} · seed: {self.seed} · "
                 f"assumptions hash: {self.portfolio.digest} · package version: {__version__} · date: {_dt.date.today().isoformat()}")
-        return _html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
+        return as_html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
 
 
 def _usd(x: float) -> str:

@@ -32,7 +32,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -49,6 +49,7 @@ from finops_model.uncertainty.precision import model_spec
 Array = NDArray[np.float64]
 
 Op = Literal[">=", "<=", ">", "<"]
+Statistic = Literal["probability", "mean", "median", "percentile", "sd"]
 _OPS: dict[str, Callable[[Any, Any], Any]] = {">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less}
 
 _NUM = r"[-+]?(?:\d[\d_,]*(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*[kKmMbB%]?"
@@ -99,7 +100,7 @@ class Target(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     text: str
-    statistic: Literal["probability", "mean", "median", "percentile", "sd"]
+    statistic: Statistic
     kpi: str
     percentile: float | None = None
     inner_op: Op | None = None
@@ -137,6 +138,7 @@ class Target(BaseModel):
             return float(np.median(v))
         if self.statistic == "sd":
             return float(v.std(ddof=1)) if v.size > 1 else 0.0
+        assert self.percentile is not None  # parse_target sets it whenever statistic is "percentile"
         return float(np.percentile(v, self.percentile))
 
     def met(self, value: float) -> bool:
@@ -169,7 +171,7 @@ def parse_target(text: str) -> Target:
             thr = parse_number(m["thr"])
             if not 0 <= thr <= 1:
                 raise FinopsError(f"--target: expected a probability in [0, 1] (or a percentage), found {m['thr']!r}")
-            return Target(text=text.strip(), statistic="probability", kpi=m["pk"], inner_op=m["pop"], inner_rhs=rhs, op=m["op"], threshold=thr)
+            return Target(text=text.strip(), statistic="probability", kpi=m["pk"], inner_op=cast(Op, m["pop"]), inner_rhs=rhs, op=cast(Op, m["op"]), threshold=thr)
         stat = m["stat"]
         pct = None
         if stat.startswith("p"):
@@ -177,7 +179,7 @@ def parse_target(text: str) -> Target:
             if not 0 <= pct <= 100:
                 raise FinopsError(f"--target: expected a percentile p0…p100, found {stat!r}")
             stat = "percentile"
-        return Target(text=text.strip(), statistic=stat, kpi=m["sk"], percentile=pct, op=m["op"], threshold=parse_number(m["thr"]))
+        return Target(text=text.strip(), statistic=cast(Statistic, stat), kpi=m["sk"], percentile=pct, op=cast(Op, m["op"]), threshold=parse_number(m["thr"]))
     except ValueError as exc:  # pydantic: unknown KPI
         msg = exc.errors()[0]["msg"] if hasattr(exc, "errors") else str(exc)
         raise FinopsError(f"--target: {msg.removeprefix('Value error, ')}") from None
@@ -277,7 +279,7 @@ def seek(
             low = new_low
             s_lo = stat(low)
             m_lo = target.met(s_lo)
-    base = dict(field=field, target=target.text, low=low, high=high, statistic_low=s_lo, statistic_high=s_hi)
+    base: dict[str, Any] = dict(field=field, target=target.text, low=low, high=high, statistic_low=s_lo, statistic_high=s_hi)
     if m_lo and m_hi:
         return GoalSeekResult(status="met_everywhere", value=None, holds=None, statistic=None, evaluations=count,
                               message=f"{target.text} holds across {field} = {low:g} … {high:g}; widen the range to find where it fails", **base)

@@ -28,7 +28,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -459,8 +458,10 @@ def sobol(
 
 
 # =========================================================================== charts
-def tornado_chart(df: pd.DataFrame, kpi: str | None = None, top: int = 15) -> alt.Chart:
+def tornado_chart(df: pd.DataFrame, kpi: str | None = None, top: int = 15) -> Any:
     """Horizontal bars from the base value to the KPI at each input's low and high quantile."""
+    import altair as alt  # the reports extra; the model runs without it
+
     kpi = kpi or str(df["kpi"].iloc[0])
     d = df[df["kpi"] == kpi].nsmallest(top, "rank")
     long = pd.concat([
@@ -481,8 +482,10 @@ def tornado_chart(df: pd.DataFrame, kpi: str | None = None, top: int = 15) -> al
     return (bars + base).properties(title=f"Tornado: {kpi} (others at their medians)", width=480)
 
 
-def spider_chart(df: pd.DataFrame, kpi: str | None = None) -> alt.Chart:
+def spider_chart(df: pd.DataFrame, kpi: str | None = None) -> Any:
     """The KPI against each input's percentile, one line per input."""
+    import altair as alt  # the reports extra; the model runs without it
+
     kpi = kpi or str(df["kpi"].iloc[0])
     d = df[df["kpi"] == kpi]
     unit = d["unit"].iloc[0] if len(d) else ""
@@ -494,8 +497,10 @@ def spider_chart(df: pd.DataFrame, kpi: str | None = None) -> alt.Chart:
     ).properties(title=f"Spider: {kpi}", width=480)
 
 
-def rank_correlation_chart(df: pd.DataFrame, kpi: str | None = None, top: int = 15) -> alt.Chart:
+def rank_correlation_chart(df: pd.DataFrame, kpi: str | None = None, top: int = 15) -> Any:
     """Bars of Spearman rank correlation, largest magnitude first."""
+    import altair as alt  # the reports extra; the model runs without it
+
     kpi = kpi or str(df["kpi"].iloc[0])
     d = df[df["kpi"] == kpi].nsmallest(top, "rank")
     return alt.Chart(d).mark_bar().encode(
@@ -506,8 +511,10 @@ def rank_correlation_chart(df: pd.DataFrame, kpi: str | None = None, top: int = 
     ).properties(title=f"Rank correlation with {kpi}", width=480)
 
 
-def sobol_chart(result: SobolResult | pd.DataFrame, kpi: str | None = None, level: str = "input", top: int = 15) -> alt.Chart:
+def sobol_chart(result: SobolResult | pd.DataFrame, kpi: str | None = None, level: str = "input", top: int = 15) -> Any:
     """Bars of S1 and ST with confidence-interval whiskers."""
+    import altair as alt  # the reports extra; the model runs without it
+
     df = result.indices if isinstance(result, SobolResult) else result
     kpi = kpi or str(df["kpi"].iloc[0])
     d = df[(df["kpi"] == kpi) & (df["level"] == level)].nlargest(top, "ST")

@@ -48,7 +48,7 @@ def test_tco_scenario_applies(capsys):
 
 
 def test_tco_without_self_hosting_section_exits_2(capsys):
-    assert main(["tco", "support-copilot", "--trials", "10"]) == 2
+    assert main(["tco", "invoice-extraction", "--trials", "10"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "infrastructure.self_hosting: expected a self_hosting section" in err[0]
 

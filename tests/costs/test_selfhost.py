@@ -63,17 +63,6 @@ def test_throughput_at_latency_interpolates_nim_curve():
     assert_allclose(expected, 725.80, atol=0.01)
 
 
-def test_throughput_at_latency_saturates_and_refuses_too_tight_targets():
-    assert_allclose(sh.throughput_at_latency(500.0, NIM_ITL, NIM_TPS), 920.9)
-    assert np.isnan(sh.throughput_at_latency(10.0, NIM_ITL, NIM_TPS))
-    out = sh.throughput_at_latency(np.array([10.0, 18.58, 500.0]), NIM_ITL, NIM_TPS)
-    assert np.isnan(out[0]) and out[1] == 51.67 and out[2] == 920.9
-
-
-def test_prefill_rate_from_ttft_nim_single_request():
-    # 5,000 input tokens in 406.77 ms on 2 GPUs
-    assert_allclose(sh.prefill_rate_from_ttft(5000, 406.77, 2), 5000 / 0.40677 / 2)
-    assert_allclose(sh.prefill_rate_from_ttft(5000, 406.77, 2), 6146.0, rtol=1e-3)
 
 
 def test_decode_rate_removes_prefill_time():

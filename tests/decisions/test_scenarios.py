@@ -9,7 +9,12 @@ import pytest
 from conftest import TEST_ASSUMPTIONS
 from numpy.testing import assert_allclose
 
-from finops_model.decisions.scenarios import TOTAL, compare, format_comparison, parse_scenario
+from finops_model.decisions.scenarios import (
+    TOTAL,
+    compare_scenarios,
+    format_comparison,
+    parse_scenario,
+)
 from finops_model.errors import AssumptionError
 
 
@@ -35,7 +40,7 @@ def test_parse_scenario_levers_suffix():
 
 
 def test_compare_paired_delta_hand_checked(tree):
-    c = compare(["uncertain", "uncertain+levers"], root=tree, n=200, seed=3)
+    c = compare_scenarios(["uncertain", "uncertain+levers"], root=tree, n=200, seed=3)
     a, b = c.kpis[("worked", "uncertain")], c.kpis[("worked", "uncertain+levers")]
     assert np.ptp(a["run_rate_cost"]) > 0
     # half of the 1,000-token system prompt removed on 1.1 answer calls per request (10% retried)
@@ -50,7 +55,7 @@ def test_compare_paired_delta_hand_checked(tree):
 
 
 def test_compare_probability_cheaper_and_table(tree):
-    c = compare(["uncertain", "small"], root=tree, n=300, seed=0)
+    c = compare_scenarios(["uncertain", "small"], root=tree, n=300, seed=0)
     pc = c.p_cheaper()
     p = pc[(pc.use_case == "worked") & (pc.cheaper == "small") & (pc.than == "uncertain")]["probability"].item()
     assert p == 1.0  # same volume draws, cheaper model: cheaper in every paired trial
@@ -63,8 +68,8 @@ def test_compare_probability_cheaper_and_table(tree):
 
 
 def test_compare_paired_variance_smaller_than_unpaired(tree):
-    c = compare(["uncertain", "small"], root=tree, n=2000, seed=0)
-    c2 = compare(["small"], root=tree, n=2000, seed=99)
+    c = compare_scenarios(["uncertain", "small"], root=tree, n=2000, seed=0)
+    c2 = compare_scenarios(["small"], root=tree, n=2000, seed=99)
     a = c.kpis[("worked", "uncertain")]["run_rate_cost"]
     paired = np.var(c.kpis[("worked", "small")]["run_rate_cost"] - a)
     unpaired = np.var(c2.kpis[("worked", "small")]["run_rate_cost"] - a)
@@ -73,6 +78,6 @@ def test_compare_paired_variance_smaller_than_unpaired(tree):
 
 def test_compare_unknown_scenario_is_assumption_error(tree):
     with pytest.raises(AssumptionError, match="expected a scenario among"):
-        compare(["baseline", "nope"], root=tree, n=10)
+        compare_scenarios(["baseline", "nope"], root=tree, n=10)
     with pytest.raises(AssumptionError, match="distinct"):
-        compare(["small", "small"], root=tree, n=10)
+        compare_scenarios(["small", "small"], root=tree, n=10)

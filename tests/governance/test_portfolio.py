@@ -12,14 +12,13 @@ from finops_model.governance.portfolio import (
     DIMENSIONS,
     NOT_MODEL_CALLS,
     chunk_size,
-    frontier_by_default,
-    is_routine,
     load_portfolio,
     portfolio_draws,
     rollup,
     rollup_assumptions,
     sample_pool,
 )
+from finops_model.governance.tiers import frontier_by_default, is_routine
 from finops_model.inputs.assumptions import load_assumptions
 from finops_model.model.engine import simulate
 

@@ -76,7 +76,10 @@ def test_evaluate_worked_example_kpis(worked, test_catalog):
     assert_allclose(k["calls_per_request"], 1.1 + 1.0)
     assert_allclose(k["tokens_per_request"], 1.1 * (3200 + 300) + (500 + 50))
     assert_allclose(k["npv"], 12 * 100_000 - 12 * monthly, rtol=1e-12)  # discount rate 0
-    assert_allclose(k["payback_month"], 1.0)
+    one_off = 50_000 + 10e6 * 0.02e-6
+    assert_allclose(k["payback_month"], one_off / (100_000 - recurring_monthly), rtol=1e-12)  # linear within month 1
+    assert_allclose(k["pv_costs"], 12 * monthly, rtol=1e-12)
+    assert_allclose(k["roi_discounted"], k["roi"], rtol=1e-12)  # discount rate 0
     assert k["viable"] == 1.0
     assert_allclose(k["annual_model_spend"], 12 * (1.1 * ANSWER_CALL + 0.0006) * REQUESTS, rtol=1e-12)
 
@@ -344,3 +347,115 @@ def test_evaluate_human_review_per_outcome(test_assumptions):
     r = evaluate(uc, _point(uc), test_assumptions.catalog)
     # reviews follow the 0.5 outcomes per request: half the per-request figure
     assert_allclose(r.cost_by_category[("hidden", "human review")], 0.5 * EXPECTED[("hidden", "human review")])
+
+
+# --------------------------------------------------------------------------- finance conventions
+def test_annual_convention_table_case_matches_the_hand_computed_tei_case(test_assumptions, test_catalog):
+    """A case stated as a table (no drivers): the three-year TEI case of tests/costs/test_finance.py."""
+    from tests.costs.test_finance import (
+        TEI_NPV,
+        TEI_PAYBACK_YEARS,
+        TEI_PV_BENEFITS,
+        TEI_PV_COSTS,
+        TEI_ROI,
+    )
+
+    raw = _raw(test_assumptions)
+    raw["horizon_months"] = 36
+    raw["org"] = {"discount_rate_per_year": 0.10}
+    raw["finance"] = {
+        "convention": "annual", "include_drivers": False,
+        "benefit_risk_adjustment": 0.10, "cost_risk_adjustment": 0.05,
+        "lines": {
+            "licences and build": {"kind": "cost", "by_year": {0: 100_000, 1: 50_000, 2: 50_000, 3: 50_000}},
+            "hours saved": {"kind": "benefit", "by_year": {1: 120_000, 2: 150_000, 3: 180_000}},
+        },
+    }
+    uc = _build(test_assumptions, raw)
+    r = evaluate(uc, _point(uc), test_catalog)
+    k = {name: float(v[0]) for name, v in r.kpis.items()}
+    assert_allclose(k["pv_costs"], TEI_PV_COSTS, atol=0.01)
+    assert_allclose(k["pv_benefits"], TEI_PV_BENEFITS, atol=0.01)
+    assert_allclose(k["npv"], TEI_NPV, atol=0.01)
+    assert_allclose(k["roi"], TEI_ROI, atol=1e-5)
+    assert_allclose(k["payback_years"], TEI_PAYBACK_YEARS, rtol=1e-12)
+    assert_allclose(k["payback_month"], 12 * TEI_PAYBACK_YEARS, rtol=1e-12)
+    assert_allclose(r.by_year["costs"], [[105_000, 52_500, 52_500, 52_500]])
+    assert_allclose(r.by_year["benefits"], [[0, 108_000, 135_000, 162_000]])
+    assert r.convention == "annual"
+
+
+def test_annual_convention_driver_case_discounts_at_year_end(test_assumptions, test_catalog, worked):
+    raw = _raw(test_assumptions)
+    raw["org"] = {"discount_rate_per_year": 0.10}
+    raw["finance"] = {"convention": "annual", "lines": {"extra licence": {"kind": "cost", "by_year": {1: 1_200}, "risk_adjustment": 0.5}}}
+    uc = _build(test_assumptions, raw)
+    k = {name: float(v[0]) for name, v in evaluate(uc, _point(uc), test_catalog).kpis.items()}
+    base = {name: float(v[0]) for name, v in evaluate(worked, _point(worked), test_catalog).kpis.items()}
+    one_off = base["one_off_cost"]
+    year1_cost = base["recurring_cost"] + 1_200 * 1.5  # the line's own 50% uplift
+    year1_value = base["total_value"]
+    assert_allclose(k["pv_costs"], one_off + year1_cost / 1.1, rtol=1e-12)
+    assert_allclose(k["npv"], year1_value / 1.1 - one_off - year1_cost / 1.1, rtol=1e-12)
+    assert_allclose(k["roi"], k["npv"] / k["pv_costs"], rtol=1e-12)
+    assert_allclose(k["payback_years"], one_off / (year1_value - year1_cost), rtol=1e-12)
+
+
+def test_monthly_convention_risk_adjustment_lowers_npv_by_the_haircut(test_assumptions, test_catalog, worked):
+    raw = _raw(test_assumptions)
+    raw["finance"] = {"benefit_risk_adjustment": 0.2, "cost_risk_adjustment": 0.1}
+    uc = _build(test_assumptions, raw)
+    k = {name: float(v[0]) for name, v in evaluate(uc, _point(uc), test_catalog).kpis.items()}
+    base = {name: float(v[0]) for name, v in evaluate(worked, _point(worked), test_catalog).kpis.items()}
+    assert_allclose(k["npv"], 0.8 * base["total_value"] - 1.1 * base["total_cost"], rtol=1e-12)  # discount rate 0
+    assert_allclose(k["roi"], (0.8 * base["total_value"] - 1.1 * base["total_cost"]) / (1.1 * base["total_cost"]), rtol=1e-12)
+
+
+def test_finance_line_after_the_horizon_is_refused(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["finance"] = {"lines": {"late": {"kind": "benefit", "by_year": {2: 10}}}}  # horizon 12 months = 1 year
+    with pytest.raises(AssumptionError, match="expected years 0 … 1"):
+        _build(test_assumptions, raw)
+
+
+# --------------------------------------------------------------------------- assistant economics
+def _with_resolution(test_assumptions, resolved, escalated, minutes=6.0):
+    raw = _raw(test_assumptions)
+    raw["org"] = {"labour_rates": {"service_agent": 40.0}}  # a role declared in the use case
+    raw["value"]["resolution"] = {"resolved_share": resolved, "escalated_share": escalated,
+                                  "minutes_per_escalation": minutes, "escalation_role": "service_agent"}
+    return _build(test_assumptions, raw)
+
+
+def test_resolution_counts_resolved_outcomes_and_bills_escalations(test_assumptions, test_catalog, worked):
+    uc = _with_resolution(test_assumptions, 0.7, 0.2)
+    r = evaluate(uc, _point(uc), test_catalog)
+    base = evaluate(worked, _point(worked), test_catalog)
+    # value: 100,000 requests × 0.5 outcomes × 0.7 resolved × $2.00 = $70,000/month
+    assert_allclose(r.kpis["monthly_value"], REQUESTS * 0.5 * 0.7 * 2.0, rtol=1e-12)
+    assert_allclose(r.kpis["outcomes_per_month"], REQUESTS * 0.5 * 0.7, rtol=1e-12)
+    # escalations: 100,000 × 0.2 × 6 min / 60 × $40/h = $80,000/month (test org overhead 1.0)
+    assert_allclose(r.cost_by_category[("hidden", "escalations to people")], REQUESTS * 0.2 * 6 / 60 * 40.0, rtol=1e-12)
+    assert_allclose(r.kpis["avg_monthly_cost"] - base.kpis["avg_monthly_cost"], REQUESTS * 0.2 * 6 / 60 * 40.0, rtol=1e-9)
+
+
+def test_more_escalations_lower_npv(test_assumptions, test_catalog):
+    few = _with_resolution(test_assumptions, 0.8, 0.1)
+    many = _with_resolution(test_assumptions, 0.6, 0.3)  # heavy use, many escalations
+    npv_few = evaluate(few, _point(few), test_catalog).kpis["npv"]
+    npv_many = evaluate(many, _point(many), test_catalog).kpis["npv"]
+    assert np.all(npv_many < npv_few)
+
+
+def test_unknown_escalation_role_error_says_how_to_declare_it(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["value"]["resolution"] = {"resolved_share": 0.7, "escalated_share": 0.2, "escalation_role": "tier2_agent"}
+    with pytest.raises(AssumptionError, match=r"value\.resolution\.escalation_role.*org: \{labour_rates: \{tier2_agent"):
+        _build(test_assumptions, raw)
+
+
+def test_resolution_shares_over_one_refused(test_assumptions):
+    raw = _raw(test_assumptions)
+    raw["value"]["resolution"] = {"resolved_share": 0.8, "escalated_share": 0.3}
+    with pytest.raises(AssumptionError, match="resolved_share \\+ escalated_share ≤ 1"):
+        _build(test_assumptions, raw)

@@ -1,4 +1,4 @@
-"""Tests of finops_model.tco: hardware catalogs, the self-hosting plan, the engine seam, compare."""
+"""Tests of the self-hosting plan (finops_model.model.selfhost), the engine seam and compare_deployments."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ import pytest
 import yaml
 from numpy.testing import assert_allclose
 
-from finops_model.errors import CatalogError, ModelError
+from finops_model.decisions.build_vs_buy import compare_deployments
+from finops_model.errors import ModelError
 from finops_model.inputs.assumptions import load_assumptions, replace_path
-from finops_model.model import selfhost as tco
 from finops_model.model.engine import simulate
-from finops_model.util.paths import CATALOG_DIR
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -38,58 +37,10 @@ def _worked(tmp_path: Path, **over):
     return a, a.use_case("worked")
 
 
-# --------------------------------------------------------------------------- catalogs
-def test_load_hardware_project_catalogs_cover_the_issue_gpus():
-    hw = tco.load_hardware(CATALOG_DIR)
-    for gpu in ("h100-sxm", "h200-sxm", "a100-80gb", "l40s", "l4", "b200", "mi300x"):
-        g = hw.gpus.gpus[gpu]
-        assert g.purchase_usd is not None and g.tdp_kw.value > 0
-        for tier in ("on_demand", "reserved_1y", "reserved_3y"):
-            assert g.rate(tier) is not None, (gpu, tier)
-    engines = {p.engine for p in hw.serving.points}
-    assert {"nim", "tensorrt-llm", "vllm"} <= engines
-    assert all(p.gpu in hw.gpus.gpus for p in hw.serving.points)
-
-
-def test_load_hardware_serving_curve_reads_nim_table():
-    hw = tco.load_hardware(CATALOG_DIR)
-    c = hw.curve("llama-3.3-70b", "h100-sxm", "nim", 10.0)
-    assert c.gpus_per_replica == 2 and (c.input_tokens, c.output_tokens) == (5000, 500)
-    assert_allclose(c.tokens_per_s_per_gpu[0], 51.67 / 2)
-    assert_allclose(c.prefill_tokens_per_s_per_gpu, 5000 / 0.40677 / 2)
-
-
-def test_load_hardware_rejects_unknown_gpu_and_missing_source(tmp_path):
-    folder = tmp_path / "catalog"
-    folder.mkdir()
-    shutil.copy(DATA / "tco" / "gpus.yaml", folder / "gpus.yaml")
-    serving = yaml.safe_load((DATA / "tco" / "serving.yaml").read_text())
-    serving["points"][0]["gpu"] = "test-gpux"
-    (folder / "serving.yaml").write_text(yaml.safe_dump(serving))
-    with pytest.raises(CatalogError) as exc:
-        tco.load_hardware(folder)
-    assert "serving.yaml: points.0.gpu: expected a GPU of gpus.yaml" in str(exc.value) and "did you mean 'test-gpu'" in str(exc.value)
-    del serving["points"][1]["source"]
-    (folder / "serving.yaml").write_text(yaml.safe_dump(serving))
-    with pytest.raises(CatalogError, match=r"serving\.yaml: points\.1\.source: expected a value"):
-        tco.load_hardware(folder)
-
-
-def test_load_hardware_rejects_unknown_tier(tmp_path):
-    folder = tmp_path / "catalog"
-    folder.mkdir()
-    shutil.copy(DATA / "tco" / "serving.yaml", folder / "serving.yaml")
-    gpus = yaml.safe_load((DATA / "tco" / "gpus.yaml").read_text())
-    gpus["gpus"]["test-gpu"]["rates"][0]["tier"] = "ondemand"
-    (folder / "gpus.yaml").write_text(yaml.safe_dump(gpus))
-    with pytest.raises(CatalogError, match=r"gpus\.test-gpu\.rates\.0\.tier"):
-        tco.load_hardware(folder)
-
-
 # --------------------------------------------------------------------------- plan and engine seam
 def test_self_hosting_plan_worked_sizing_by_hand(tmp_path):
     a, uc = _worked(tmp_path)
-    r = tco.compare(uc, a.catalog, n=4, seed=0)
+    r = compare_deployments(uc, a.catalog, n=4, seed=0)
     p = r.plan
     # tests/data/tco/self_hosting.yaml: decode 538.46, 0.78886 GPU-s/request, 2 GPUs, $2,190/month
     assert_allclose(p.decode_rate, 1 / (1 / 350 - 0.001))
@@ -130,9 +81,9 @@ def test_infrastructure_components_hybrid_credits_its_share_and_waits_for_start(
 
 def test_infrastructure_components_faster_gpu_never_costs_more(tmp_path):
     a, uc = _worked(tmp_path)
-    slow = tco.compare(uc, a.catalog, n=2, seed=0)
+    slow = compare_deployments(uc, a.catalog, n=2, seed=0)
     fast_uc = replace_path(uc, "infrastructure.self_hosting", uc.infrastructure.self_hosting.model_copy(update={"gpu": "fast-gpu"}))
-    fast = tco.compare(fast_uc, a.catalog, n=2, seed=0)
+    fast = compare_deployments(fast_uc, a.catalog, n=2, seed=0)
     assert np.all(fast.plan.gpus <= slow.plan.gpus)
     assert np.all(fast.plan.gpu_seconds_per_request < slow.plan.gpu_seconds_per_request)
 
@@ -140,21 +91,21 @@ def test_infrastructure_components_faster_gpu_never_costs_more(tmp_path):
 def test_self_hosting_plan_errors_name_the_field(tmp_path):
     a, uc = _worked(tmp_path, slo={"itl_ms": 5})
     with pytest.raises(ModelError, match=r"infrastructure\.self_hosting\.slo: expected latency targets .*itl_ms ≥ 10"):
-        tco.compare(uc, a.catalog, n=2)
+        compare_deployments(uc, a.catalog, n=2)
     a, uc = _worked(tmp_path / "b", tier="reserved_3y")
     with pytest.raises(ModelError, match=r"infrastructure\.self_hosting\.tier: expected a tier/provider listed for test-gpu"):
-        tco.compare(uc, a.catalog, n=2)
+        compare_deployments(uc, a.catalog, n=2)
     a, uc = _worked(tmp_path / "c", gpu="test-gpuu")
     with pytest.raises(ModelError, match=r"self_hosting\.gpu: expected a GPU of gpus\.yaml .*did you mean 'test-gpu'"):
-        tco.compare(uc, a.catalog, n=2)
+        compare_deployments(uc, a.catalog, n=2)
     a, uc = _worked(tmp_path / "d", engine="maxonly")
     with pytest.raises(ModelError, match=r"sizing\.prefill_tokens_per_s_per_gpu: expected a prefill rate"):
-        tco.compare(uc, a.catalog, n=2)
+        compare_deployments(uc, a.catalog, n=2)
 
 
 def test_self_hosting_plan_max_throughput_curve_uses_slo_fraction(tmp_path):
     a, uc = _worked(tmp_path, engine="maxonly", sizing={"prefill_tokens_per_s_per_gpu": 10000, "slo_throughput_fraction": 0.5, "prefix_cache_hit_rate": 0.5})
-    p = tco.compare(uc, a.catalog, n=2).plan
+    p = compare_deployments(uc, a.catalog, n=2).plan
     assert p.curve.gpus_per_replica == 2
     assert_allclose(p.throughput_per_gpu, 4000 / 2 * 0.5)
     assert_allclose(p.gpus, 4.0)  # 1 replica + N+1 = 2 replicas × 2 GPUs
@@ -166,7 +117,7 @@ def test_self_hosting_plan_owned_tier_and_maturity(tmp_path):
         staff={"ops_fte": 1, "on_call_fte": 0.5}, maturity={"gpu_operations": False, "on_call": True, "ml_operations": True,
                                                           "hiring_cost_per_fte": 20000, "ramp_months": 3, "contractor_premium": 0.5},
     )
-    p = tco.compare(uc, a.catalog, n=2).plan
+    p = compare_deployments(uc, a.catalog, n=2).plan
     capex = 24000 * 1.5 / 36
     assert_allclose(p.costs["GPUs"][0], 2 * capex)
     assert_allclose(p.costs["power and hosting"][0], 2 * (1.0 * 1.5 * 730 * 0.2 + 100))
@@ -198,7 +149,7 @@ def test_multi_provider_failover_and_readiness(tmp_path):
 # --------------------------------------------------------------------------- comparison
 def test_compare_worked_totals_and_break_even(tmp_path):
     a, uc = _worked(tmp_path)
-    r = tco.compare(uc, a.catalog, n=3, seed=0)
+    r = compare_deployments(uc, a.catalog, n=3, seed=0)
     api, own = r.options["api"], r.options["self_hosted"]
     answer_month = 1.1 * (1600 * 0.3e-6 + 1600 * 3e-6 + 300 * 15e-6) * 100_000
     assert_allclose(own.total - api.total, (2190 + 100) * 12 + 1000 - 12 * answer_month, rtol=1e-9)
@@ -216,8 +167,8 @@ def test_compare_worked_totals_and_break_even(tmp_path):
 
 def test_compare_price_decline_lowers_api_and_moves_break_even(tmp_path):
     a, uc = _worked(tmp_path, api_price_decline_per_year=0.5)
-    flat = tco.compare(_worked(tmp_path / "flat")[1], a.catalog, n=2, seed=0)
-    dec = tco.compare(uc, a.catalog, n=2, seed=0)
+    flat = compare_deployments(_worked(tmp_path / "flat")[1], a.catalog, n=2, seed=0)
+    dec = compare_deployments(uc, a.catalog, n=2, seed=0)
     assert np.all(dec.options["api"].total < flat.options["api"].total)
     assert_allclose(dec.options["self_hosted"].total - flat.options["self_hosted"].total,
                     -(flat.options["self_hosted"].monthly - dec.options["self_hosted"].monthly).sum(axis=1))
@@ -232,7 +183,7 @@ def coding():
 def test_compare_coding_assistant_ships_api_and_compares(coding):
     a, uc = coding
     assert uc.infrastructure.deployment == "api" and uc.infrastructure.self_hosting is not None
-    r = tco.compare(uc, a.catalog, n=400, seed=3)
+    r = compare_deployments(uc, a.catalog, n=400, seed=3)
     # break-even month is consistent with the cumulative curves, trial by trial
     for k in ("self_hosted", "hybrid"):
         be = r.break_even_month[k]
@@ -257,11 +208,72 @@ def test_compare_coding_assistant_ships_api_and_compares(coding):
 
 def test_compare_is_reproducible(coding):
     a, uc = coding
-    r1 = tco.compare(uc, a.catalog, n=100, seed=7)
-    r2 = tco.compare(uc, a.catalog, n=100, seed=7)
+    r1 = compare_deployments(uc, a.catalog, n=100, seed=7)
+    r2 = compare_deployments(uc, a.catalog, n=100, seed=7)
     assert np.array_equal(r1.options["hybrid"].cumulative, r2.options["hybrid"].cumulative)
 
 
 def test_compare_without_section_is_an_error(test_assumptions):
     with pytest.raises(ModelError, match=r"infrastructure\.self_hosting: expected a self_hosting section"):
-        tco.compare(test_assumptions.use_case("worked"), test_assumptions.catalog, n=2)
+        compare_deployments(test_assumptions.use_case("worked"), test_assumptions.catalog, n=2)
+
+
+# --------------------------------------------------------------------------- fleets billed as they run
+def _busy(tmp_path, **over):
+    from finops_model.inputs.distributions import Uncertain
+
+    a, uc = _worked(tmp_path, **over)
+    # 1,000× the worked volume: 100M requests/month → 1e8 / 2,628,000 × 0.78886 = 30.017 GPUs busy on average
+    return a, replace_path(uc, "volume.active_users", Uncertain.constant(100_000))
+
+
+def test_on_demand_fleet_billed_for_node_hours_over_the_day(tmp_path):
+    sizing = {"max_utilisation": 1.0, "redundant_replicas": 0, "min_replicas": 0, "prefix_cache_hit_rate": 0.5, "hours_at_peak": 6}
+    a, uc = _busy(tmp_path, tier="on_demand", sizing=sizing)
+    p = compare_deployments(uc, a.catalog, n=2, seed=0).plan
+    load = 1e8 / 2_628_000 * 0.78886  # 30.017 GPUs busy
+    assert_allclose(p.load_gpus[0, -1], load, rtol=1e-4)
+    # peak-to-average 3 (worked volume), 6 h at peak: base = (24 − 18) / 18 = 1/3
+    # peak hours: ceil(90.05) = 91 GPUs; other hours: ceil(10.006) = 11 GPUs
+    # node-hours a day 6 × 91 + 18 × 11 = 744 → 31 GPUs on average; $2.00/GPU-hour × 730 h
+    assert_allclose(p.gpus_needed[0, -1], 91.0)
+    assert_allclose(p.gpus[0, -1], 31.0)
+    assert_allclose(p.costs["GPUs"][0, -1], 31.0 * 2.0 * 730)
+    # the same fleet not autoscaled pays for the peak all month: 91 / 31 = 2.9× as much
+    _, fixed = _busy(tmp_path / "b", tier="on_demand", sizing={**sizing, "autoscaling": False})
+    q = compare_deployments(fixed, a.catalog, n=2, seed=0).plan
+    assert_allclose(q.costs["GPUs"][0, -1], 91.0 * 2.0 * 730)
+
+
+def test_reserved_fleet_holds_the_peak_of_an_hourly_profile(tmp_path):
+    weights = [1] * 12 + [3] * 12  # normalised: 0.5 and 1.5 × the average
+    sizing = {"max_utilisation": 1.0, "redundant_replicas": 0, "min_replicas": 0, "prefix_cache_hit_rate": 0.5, "hourly_weights": weights}
+    a, uc = _busy(tmp_path, tier="reserved_1y", sizing=sizing)
+    p = compare_deployments(uc, a.catalog, n=2, seed=0).plan
+    # peak 1.5 × 30.017 = 45.03 → 46 GPUs, held all month (reserved)
+    assert_allclose(p.gpus[0, -1], 46.0)
+    assert_allclose(p.costs["GPUs"][0, -1], 46.0 * 1.5 * 730)
+
+
+def test_hourly_weights_refused_unless_24(tmp_path):
+    from finops_model.errors import AssumptionError
+
+    with pytest.raises(AssumptionError, match="24 hourly weights"):
+        _worked(tmp_path, sizing={"hourly_weights": [1, 2, 3]})
+
+
+def test_shipped_examples_self_hosting_wins_at_scale_and_not_below():
+    """The executive enterprise assistant (≈14M requests/month) is cheaper self-hosted; the
+    support copilot (≈200k requests/month, autoscaled on-demand fleet) is not."""
+    from finops_model.inputs.assumptions import build_use_case
+    from finops_model.util import yamlio
+    from finops_model.util.paths import ASSUMPTIONS_DIR
+
+    base = load_assumptions()
+    f = ASSUMPTIONS_DIR / "examples" / "executive" / "use_cases" / "enterprise-assistant.yaml"
+    big = build_use_case(yamlio.load(f), base.raw["org"], base.fx, base.catalog, str(f))
+    r = compare_deployments(big, base.catalog, n=50, seed=0)
+    assert r.p_cheaper["self_hosted"] == 1.0
+    small = compare_deployments(base.use_case("support-copilot"), base.catalog, n=50, seed=0)
+    assert small.p_cheaper["self_hosted"] == 0.0
+    assert small.plan.autoscaled and not r.plan.autoscaled
