@@ -13,7 +13,7 @@ import statistics
 import time
 
 from benchmarks.common import row
-from finops_model.explore.widgets import Explorer
+from finops_model.explore.state import Explorer
 from finops_model.inputs.distributions import parse
 
 TARGET_S = 0.300

@@ -20,16 +20,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from finops_model.cli.main import main as finops_main
 from finops_model.errors import AssumptionError, FinopsError
-from finops_model.explore.widgets import (
-    Debouncer,
-    DrawCache,
-    Explorer,
-    control_specs,
-    display_value,
-    parse_text,
-    recentre,
-)
-from finops_model.inputs.assumptions import load_assumptions, validate_paths
+from finops_model.explore.controls import control_specs, display_value, parse_text, recentre
+from finops_model.explore.state import Debouncer, DrawCache, Explorer
+from finops_model.inputs.assumptions import load_assumptions
 from finops_model.inputs.distributions import parse, sample
 from finops_model.model import engine
 from finops_model.uncertainty.summary import format_value
@@ -92,7 +85,7 @@ def test_set_minutes_per_review_moves_monthly_cost_by_hand_value(root):
     before = ex.result.kpis["avg_monthly_cost"].copy()
     ex.set("hidden.human_review.minutes_per_review", 5)  # was 3
     assert_allclose(ex.result.kpis["avg_monthly_cost"] - before, REQUESTS * REVIEW_USD_PER_MINUTE * 2)
-    assert f"Average monthly cost (incl. one-off): {format_value(float(ex.result.kpis['avg_monthly_cost'].mean()), 'USD/month')} USD/month" in ex.kpi_text()
+    assert f"Average monthly cost (incl. one-off) (p50): {format_value(float(np.median(ex.result.kpis['avg_monthly_cost'])), 'USD/month')} USD/month" in ex.kpi_text()
 
 
 def test_set_money_in_file_currency_is_converted_to_usd(root):
@@ -190,7 +183,9 @@ def test_recentre_fraction_stays_a_fraction_near_the_centre(a, width, centre):
 def test_recentre_lognormal_median_lands_on_the_centre(a, ratio, k):
     value = f"{a:.6g} to {a * ratio:.6g}"
     centre = parse(value).median * k
-    assert_allclose(parse(recentre(value, "nonneg", centre)).median, centre, rtol=1e-4)
+    assert_allclose(parse(recentre(value, "nonneg", centre, digits=6)).median, centre, rtol=1e-4)
+    # a slider writes three significant digits: each bound within 0.5 %, so the median too
+    assert_allclose(parse(recentre(value, "nonneg", centre)).median, centre, rtol=5e-3)
 
 
 def test_parse_text_and_display_value_round_trip():
@@ -244,15 +239,17 @@ def test_pin_compares_paired_with_the_baseline(root):
     ex.set("steps.answer.output_tokens", "100 to 200")  # a later change does not move the pin
     df = ex.comparison().set_index("kpi")
     pinned = ex.pinned.result.kpis["avg_monthly_cost"] - ex.baseline.kpis["avg_monthly_cost"]
-    assert_allclose(df.loc["avg_monthly_cost", "change"], pinned.mean())
-    assert df.loc["avg_monthly_cost", "share_lower"] == 0.0  # twice the review time costs more in every trial
+    current = ex.result.kpis["avg_monthly_cost"] - ex.baseline.kpis["avg_monthly_cost"]
+    assert_allclose(df.loc["avg_monthly_cost", "change_p50"], np.median(current))
+    assert_allclose(df.loc["avg_monthly_cost", "pinned"], np.median(ex.pinned.result.kpis["avg_monthly_cost"]))
+    assert (pinned > 0).all()  # twice the review time costs more in every trial
     assert df.loc["avg_monthly_cost", "current"] != df.loc["avg_monthly_cost", "pinned"]
     # paired: the review cost doubles trial by trial (same draws of every other input)
     review = ex.baseline.cost_by_category[("hidden", "human review")]
     assert_allclose(ex.pinned.result.cost_by_category[("hidden", "human review")], 2 * review, rtol=1e-4)
     assert "longer reviews" in ex.panel.compare.value
     ex.unpin()
-    assert "Pin a state" in ex.panel.compare.value
+    assert "pin a state" in ex.panel.compare.value
 
 
 # ----------------------------------------------------------------------------- save
@@ -264,14 +261,14 @@ def test_save_scenario_validates_and_reproduces_the_panel(root):
     ex.set("volume.active_users", 150)  # a constant: drops the correlation with requests per user
     assert ex.dropped_correlations == [("volume.active_users", "volume.requests_per_user_per_month")]
     path = ex.save_scenario("what-if", "longer reviews, small model")
-    assert path == root / "scenarios" / "what-if.yaml"
+    assert path == root / "scenarios" / "drafts" / "what-if.yaml"
     doc = yaml.safe_load(path.read_text())
     assert doc["overrides"]["ranged.volume.active_users"] == 150
     assert doc["overrides"]["ranged.correlations"] == []
-    ok, problems = validate_paths([path])
-    assert problems == [] and ok
-    assert finops_main(["validate", str(path)]) == 0
-    a = load_assumptions(root, ["what-if"])
+    # a draft validates when loaded by name (``finops validate FILE`` does not yet know drafts/: see the note of issue 18)
+    assert finops_main(["simulate", "ranged", "--scenario", "drafts/what-if", "--trials", "1500", "--seed", "11",
+                        "--assumptions", str(root), "--json"]) == 0
+    a = load_assumptions(root, ["drafts/what-if"])
     ref = engine.simulate(a.use_cases["ranged"], a.catalog, 1500, 11)
     for k, v in ref.kpis.items():
         assert_allclose(v, ex.result.kpis[k], rtol=1e-12, err_msg=k)
@@ -283,7 +280,7 @@ def test_save_scenario_keeps_the_starting_scenario(root):
     ex = Explorer("worked", "cheap", root=root, n=300, charts=False, debounce_s=0)
     ex.set("hidden.human_review.minutes_per_review", 5)
     path = ex.save_scenario("cheap-plus")
-    a = load_assumptions(root, ["cheap-plus"])
+    a = load_assumptions(root, ["drafts/cheap-plus"])
     assert a.use_cases["worked"].steps["answer"].model == "test-small"
     ref = engine.simulate(a.use_cases["worked"], a.catalog, 300, 0)
     assert_allclose(ref.kpis["avg_monthly_cost"], ex.result.kpis["avg_monthly_cost"], rtol=1e-12)
@@ -321,7 +318,7 @@ def test_save_button_needs_the_overwrite_box_for_an_existing_file(root):
     p.controls["volume.active_users"].text.value = "150"
     p.save_name.value = "ui-save"
     p.save_button.click()
-    target = root / "scenarios" / "ui-save.yaml"
+    target = root / "scenarios" / "drafts" / "ui-save.yaml"
     assert target.exists() and "saved" in p.msg.value
     p.controls["volume.active_users"].text.value = "175"
     p.save_button.click()
