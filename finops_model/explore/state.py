@@ -51,6 +51,7 @@ from finops_model.errors import CatalogError, FinopsError, did_you_mean
 from finops_model.explore.changes import Change, ChangeList
 from finops_model.explore.controls import ControlSpec, control_specs, recentre
 from finops_model.explore.drafts import DRAFTS_FOLDER, draft_name, draft_yaml, round_value
+from finops_model.explore.export import view_frames, write_view
 from finops_model.inputs.assumptions import (
     apply_scenario,
     build_use_case,
@@ -621,15 +622,11 @@ class Explorer:
     def view(self) -> dict[str, pd.DataFrame]:
         """The current view as tables: ``kpis`` (p50 and 90% range of each KPI, baseline and
         current − baseline), ``changes`` (field, file value, new value) and ``about``."""
-        from finops_model.explore.export import view_frames
-
         return view_frames(self)
 
     def export_view(self, folder: str | Path, overwrite: bool = False) -> list[Path]:
         """Write the view as ``kpis.csv``, ``changes.csv``, ``view.xlsx`` and ``view.html``
         (self-contained) in ``folder``; refuses existing files unless ``overwrite``."""
-        from finops_model.explore.export import write_view
-
         return write_view(self.view(), Path(folder), overwrite=overwrite)
 
     # ------------------------------------------------------------------ saving
