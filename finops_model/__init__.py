@@ -56,11 +56,11 @@ _PUBLIC: dict[str, str] = {
     "load_portfolio": "finops_model.governance.portfolio",
     "rollup": "finops_model.governance.portfolio",
     "rollup_assumptions": "finops_model.governance.portfolio",
-    # reports and the explorer (the panel itself: ``finops_model.explore.widgets.explore``; the
+    # reports and the explorer (the panel itself: ``finops_model.explore.state.explore``; the
     # name ``explore`` here is the subpackage)
     "BusinessCase": "finops_model.reports.business_case",
     "build_business_case": "finops_model.reports.business_case",
-    "Explorer": "finops_model.explore.widgets",
+    "Explorer": "finops_model.explore.state",
     # errors
     "FinopsError": "finops_model.errors",
     "AssumptionError": "finops_model.errors",
@@ -89,7 +89,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from finops_model.decisions.levers import load_lever_plans, simulate_levers
     from finops_model.decisions.waterfall import waterfall
     from finops_model.errors import AssumptionError, CatalogError, FinopsError, ModelError
-    from finops_model.explore.widgets import Explorer
+    from finops_model.explore.state import Explorer
     from finops_model.governance.portfolio import (
         Portfolio,
         load_portfolio,
