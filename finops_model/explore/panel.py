@@ -13,7 +13,8 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from finops_model.errors import AssumptionError, FinopsError
 from finops_model.explore.controls import (
@@ -24,14 +25,11 @@ from finops_model.explore.controls import (
     recentre,
     search_controls,
 )
-from finops_model.explore.state import NO_SCENARIO, TORNADO_KPIS, kpi_value_text
+from finops_model.explore.state import NO_SCENARIO, TORNADO_KPIS, Explorer, kpi_value_text
 from finops_model.inputs.distributions import Uncertain
 from finops_model.uncertainty.summary import format_value
 
-if TYPE_CHECKING:
-    from finops_model.explore.state import Explorer
-
-__all__ = ["ControlWidget", "Panel"]
+__all__ = ["ControlWidget", "Panel", "explore"]
 
 #: Controls listed at most for one search.
 MAX_SEARCH_RESULTS = 40
@@ -464,3 +462,18 @@ class Panel:
             b.on_click(lambda _b, p=path: self.go_to(p))
             buttons.append(b)
         self.drivers.children = buttons
+
+
+def explore(
+    use_case: str = "support-copilot",
+    scenario: str | None = "baseline",
+    *,
+    trials: int = 10_000,
+    seed: int = 0,
+    root: str | Path | None = None,
+    charts: bool = True,
+) -> Explorer:
+    """Build the explorer with its panel; a notebook cell that ends with this call displays it."""
+    ex = Explorer(use_case, scenario, root=root, n=trials, seed=seed, charts=charts)
+    ex.view_factory = Panel
+    return ex

@@ -298,6 +298,8 @@ class Explorer:
         self.messages: list[str] = []
         self._listeners: list[Callable[[str], Any]] = []
         self._ui: Any = None
+        #: Builds the panel of this explorer (set by :func:`finops_model.explore.panel.explore`).
+        self.view_factory: Callable[[Explorer], Any] | None = None
         self._kpi_debounce = Debouncer(self.update, debounce_s, self._show_error)
         self._chart_debounce = Debouncer(self.refresh_charts, chart_debounce_s, self._show_error)
         self.chart_html: dict[str, str] = {}
@@ -758,9 +760,9 @@ class Explorer:
     def panel(self) -> Any:
         """The :class:`~finops_model.explore.panel.Panel` of this explorer, built on first use."""
         if self._ui is None:
-            from finops_model.explore.panel import Panel
-
-            self._ui = Panel(self)
+            if self.view_factory is None:
+                raise FinopsError("this explorer has no panel: build it with finops_model.explore.panel.explore()")
+            self._ui = self.view_factory(self)
         return self._ui
 
     def _ipython_display_(self) -> None:
@@ -803,20 +805,7 @@ def kpi_value_text(r: Any) -> str:
     return f"{format_value(r.p50, r.unit)}{unit} (p5 {format_value(r.p5, r.unit)} – p95 {format_value(r.p95, r.unit)})"
 
 
-def explore(
-    use_case: str = "support-copilot",
-    scenario: str | None = "baseline",
-    *,
-    trials: int = 10_000,
-    seed: int = 0,
-    root: str | Path | None = None,
-    charts: bool = True,
-) -> Explorer:
-    """Build the explorer; a notebook cell that ends with this call displays its panel."""
-    return Explorer(use_case, scenario, root=root, n=trials, seed=seed, charts=charts)
-
-
 __all__ = [
     "COMPARE_KPIS", "DrawCache", "Debouncer", "Explorer", "NO_SCENARIO", "PANEL_KPIS", "Pin", "STATISTIC",
-    "Session", "TORNADO_KPIS", "explore", "kpi_label", "kpi_value_text",
+    "Session", "TORNADO_KPIS", "kpi_label", "kpi_value_text",
 ]

@@ -21,6 +21,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from finops_model.cli.main import main as finops_main
 from finops_model.errors import AssumptionError, FinopsError
 from finops_model.explore.controls import control_specs, display_value, parse_text, recentre
+from finops_model.explore.panel import Panel
 from finops_model.explore.state import Debouncer, DrawCache, Explorer
 from finops_model.inputs.assumptions import load_assumptions
 from finops_model.inputs.distributions import parse, sample
@@ -76,7 +77,9 @@ def _ex(root, use_case="worked", **kw) -> Explorer:
     kw.setdefault("n", 400)
     kw.setdefault("charts", False)
     kw.setdefault("debounce_s", 0)
-    return Explorer(use_case, None, root=root, **kw)
+    ex = Explorer(use_case, None, root=root, **kw)
+    ex.view_factory = Panel
+    return ex
 
 
 # ----------------------------------------------------------------------------- set → KPI
@@ -278,6 +281,7 @@ def test_save_scenario_validates_and_reproduces_the_panel(root):
 def test_save_scenario_keeps_the_starting_scenario(root):
     (root / "scenarios" / "cheap.yaml").write_text("description: cheap\noverrides:\n  worked.steps.answer.model: test-small\n")
     ex = Explorer("worked", "cheap", root=root, n=300, charts=False, debounce_s=0)
+    ex.view_factory = Panel
     ex.set("hidden.human_review.minutes_per_review", 5)
     path = ex.save_scenario("cheap-plus")
     a = load_assumptions(root, ["drafts/cheap-plus"])
@@ -424,3 +428,9 @@ def test_debouncer_without_a_loop_runs_at_once_and_reports_errors():
 def test_explorer_rejects_unknown_use_case(root):
     with pytest.raises(AssumptionError, match="expected a use case id"):
         Explorer("nope", None, root=root, charts=False)
+
+
+def test_an_explorer_without_a_panel_says_how_to_get_one(root):
+    ex = Explorer("worked", None, root=root, n=50, charts=False, debounce_s=0)
+    with pytest.raises(FinopsError, match="explore.panel.explore"):
+        ex.panel  # noqa: B018
