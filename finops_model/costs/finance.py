@@ -95,7 +95,7 @@ def _first_crossing(cum: Array, initial: Array) -> Array:
     at = np.take_along_axis(cum, k[..., None], axis=-1)[..., 0]
     before = np.where(k > 0, np.take_along_axis(cum, np.maximum(k - 1, 0)[..., None], axis=-1)[..., 0], 0.0)
     step = at - before
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # masked by step > 0
         frac = np.where(step > 0, (initial - before) / step, 1.0)
     out = k + np.clip(frac, 0.0, 1.0)
     out = np.where(initial <= 0, 0.0, out)
