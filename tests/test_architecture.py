@@ -60,6 +60,9 @@ def _graph() -> dict[str, set[str]]:
             target = f"{mod}.{attr}" if attr and f"{mod}.{attr}" in MODULES else mod
             if target in MODULES and target != name:
                 edges[name].add(target)
+            # ``from pkg import sub`` runs ``pkg/__init__`` first: an edge to the package too
+            if mod in MODULES and mod != name and MODULES[mod].name == "__init__.py":
+                edges[name].add(mod)
     return edges
 
 
@@ -110,6 +113,18 @@ def test_walker_sees_the_package():
 
 def test_no_import_cycles():
     assert _cycles(_graph()) == []
+
+
+def test_a_package_init_that_imports_its_own_module_is_a_cycle(monkeypatch, tmp_path):
+    pkg = tmp_path / "finops_model" / "demo"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("from finops_model.demo.reader import read\n")
+    (pkg / "reader.py").write_text("from finops_model.demo import helpers\n")
+    (pkg / "helpers.py").write_text("")
+    mods = {"finops_model.demo": pkg / "__init__.py", "finops_model.demo.reader": pkg / "reader.py",
+            "finops_model.demo.helpers": pkg / "helpers.py"}
+    monkeypatch.setitem(globals(), "MODULES", mods)
+    assert _cycles(_graph()) == [["finops_model.demo", "finops_model.demo.reader"]]
 
 
 def test_cycle_detector_finds_a_planted_cycle():

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from numpy.testing import assert_allclose
 
-from finops_model.actuals import USAGE_COLUMNS, load_usage
+from finops_model.actuals.detect import load_usage
+from finops_model.actuals.table import USAGE_COLUMNS
 from finops_model.errors import FinopsError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "actuals"
