@@ -1,14 +1,26 @@
 """The ``finops`` command line.
 
 Every user error prints one line per problem, ``file: field.path: expected …, found …``, on
-standard error and exits with status 2 — never a traceback.
+standard error and exits with status 2 — never a traceback. Manners of every command:
+
+- an error of the operating system (a folder that is a file, a name too long, no permission,
+  a full disk) is one line ``error: <path>: <what is wrong>``, exit 2;
+- a reader that stops early (``finops … | head``) ends the command quietly with the exit
+  status of a process ended by SIGPIPE (141), as ``cat`` and ``grep`` do;
+- a Python warning is one line on standard error (``note: numeric: …`` for the floating-point
+  warnings of numpy, ``warning: …`` otherwise), once per message, never with a source path.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import os
+import signal
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
 from finops_model import __version__
 from finops_model.cli.common import positive_int, seed_int
@@ -17,6 +29,7 @@ from finops_model.errors import AssumptionError, FinopsError
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_PIPE = 128 + int(signal.SIGPIPE)  # 141: what a shell reports for a writer ended by SIGPIPE
 
 
 def _print_problems(exc: AssumptionError) -> None:
@@ -54,8 +67,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if rep.failures else EXIT_OK
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser whose help, usage and version text let a closed pipe show.
+
+    argparse ignores an ``OSError`` while printing them, so ``finops --help | true`` would
+    end with status 0 (unbuffered) or an "Exception ignored" message at exit (buffered).
+    """
+
+    def _print_message(self, message: str, file=None) -> None:  # type: ignore[override]
+        if message:
+            (file or sys.stderr).write(message)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="finops",
         description="AI FinOps Workbench: cost, value and uncertainty of enterprise AI use cases.",
     )
@@ -102,8 +127,22 @@ COMMAND_MODULES: tuple[str, ...] = (
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``finops`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        with one_line_warnings():
+            try:
+                args = build_parser().parse_args(argv)
+            except SystemExit:
+                sys.stdout.flush()  # --help into a closed pipe: argparse hides the write's error
+                raise
+            status = _run(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's last flush
+            return status
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_PIPE
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except AssumptionError as exc:
@@ -112,9 +151,66 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FinopsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        print(f"error: {os_error_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+_OS_REASONS = {
+    errno.ENOTDIR: "expected a folder, found a file on the way",
+    errno.EEXIST: "expected a folder or a new name, found an existing file",
+    errno.EISDIR: "expected a file, found a folder",
+    errno.ENOENT: "no such file or folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOSPC: "no space left on the device",
+    errno.EROFS: "the file system is read-only",
+    errno.ENAMETOOLONG: "a name in this path is too long (at most 255 bytes each); choose a shorter one",
+}
+
+
+def _short(path: object) -> str:
+    """A path for one line: each over-long name cut to its first 40 characters."""
+    parts = str(path).split(os.sep)
+    return os.sep.join(p if len(p) <= 60 else f"{p[:40]}…({len(p)} characters)" for p in parts)
+
+
+def os_error_line(exc: OSError) -> str:
+    """``<path>: <what is wrong>`` for an operating-system error (no errno, no traceback)."""
+    reason = _OS_REASONS.get(exc.errno or -1) or (exc.strerror or str(exc)).strip()
+    paths = [_short(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return ": ".join([" → ".join(paths), reason] if paths else [reason])
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null so the interpreter's last flush cannot fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+@contextlib.contextmanager
+def one_line_warnings(stream: object = None) -> Iterator[None]:
+    """Show each distinct warning as one line on standard error while the block runs."""
+    seen: set[tuple[type, str]] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split()) or category.__name__
+        if (category, text) in seen:
+            return
+        seen.add((category, text))
+        label = "note: numeric" if issubclass(category, RuntimeWarning) else "warning"
+        print(f"{label}: {text}", file=stream or sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
 
 
 if __name__ == "__main__":  # pragma: no cover

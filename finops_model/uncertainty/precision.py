@@ -51,7 +51,7 @@ from finops_model.inputs.schema import UseCase
 from finops_model.model import engine as _engine
 from finops_model.model.engine import Result, evaluate
 from finops_model.model.kpis import KPI_UNITS
-from finops_model.uncertainty.summary import HEADLINE_KPIS, PROBABILITY_KPIS, UNDEFINED_REASONS
+from finops_model.uncertainty.summary import HEADLINE_KPIS, MC_ERROR_UNDEFINED, PROBABILITY_KPIS, UNDEFINED_REASONS
 
 Array = NDArray[np.float64]
 
@@ -147,7 +147,10 @@ def _stat_row(name: str, x: Array, confidence: float, percentiles: Sequence[floa
         return row
     constant = bool(v[0] == v.min() == v.max())
     mean = float(v[0]) if constant else float(v.mean())  # fixed inputs: the deterministic number, no rounding noise
-    se = float(v.std(ddof=1) / math.sqrt(n_ok)) if n_ok > 1 and not constant else 0.0
+    if n_ok < 2:
+        se = math.nan  # one trial says nothing about the Monte Carlo error
+    else:
+        se = 0.0 if constant else float(v.std(ddof=1) / math.sqrt(n_ok))
     z = _z(confidence)
     row.update(mean=mean, mean_se=se, mean_ci_low=mean - z * se, mean_ci_high=mean + z * se)
     for q in percentiles:
@@ -174,9 +177,12 @@ def _note(row: dict[str, Any]) -> str:
     name, share = row["kpi"], row["defined_share"]
     if share == 0:
         return f"undefined: {UNDEFINED_REASONS.get(name, 'no valid trial')}"
+    notes = []
     if share < 1:
-        return f"defined in {share:.1%} of trials; otherwise {UNDEFINED_REASONS.get(name, 'undefined')}"
-    return ""
+        notes.append(f"defined in {share:.1%} of trials; otherwise {UNDEFINED_REASONS.get(name, 'undefined')}")
+    if not math.isfinite(row.get("mean_se", math.nan)):
+        notes.append(MC_ERROR_UNDEFINED)
+    return "; ".join(notes)
 
 
 def kpi_summary(
@@ -251,9 +257,9 @@ class Moments:
 
     @property
     def se(self) -> float:
-        """Standard error of the mean [unit of the KPI]."""
+        """Standard error of the mean [unit of the KPI]; NaN (undefined) below two values."""
         if self.count < 2:
-            return 0.0
+            return math.nan
         return math.sqrt(max(self.m2, 0.0) / (self.count - 1) / self.count)
 
 
@@ -780,7 +786,7 @@ def stress_test(
         bm, sm = float(a[ok].mean()), float(b[ok].mean())
         rows.append({
             "kpi": name, "unit": _unit(name), "base_mean": bm, "stressed_mean": sm, "shift": sm - bm,
-            "shift_se": float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else 0.0,
+            "shift_se": float(d.std(ddof=1) / math.sqrt(d.size)) if d.size > 1 else math.nan,
             "shift_pct": (sm - bm) / abs(bm) if bm != 0 else math.nan,
             "base_p50": float(np.percentile(a[ok], 50)), "stressed_p50": float(np.percentile(b[ok], 50)),
             "base_p95": float(np.percentile(a[ok], 95)), "stressed_p95": float(np.percentile(b[ok], 95)),
@@ -807,8 +813,9 @@ def format_summary(df: pd.DataFrame, title: str = "") -> str:
             return format_value(None if x is None or (isinstance(x, float) and math.isnan(x)) else x, unit)
 
         half = (r["mean_ci_high"] - r["mean_ci_low"]) / 2
+        half_text = f(half) if math.isfinite(half) else "undefined"
         ci = f"{f(r['p95_ci_low'])} … {f(r['p95_ci_high'])}" if "p95_ci_low" in r else ""
-        rows.append((r["kpi"], unit, f(r["mean"]), f(half), f(r.get("p5")), f(r.get("p50")), f(r.get("p95")), ci, r["note"]))
+        rows.append((r["kpi"], unit, f(r["mean"]), half_text, f(r.get("p5")), f(r.get("p50")), f(r.get("p95")), ci, r["note"]))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = [title] if title else []
     for i, row in enumerate(rows):

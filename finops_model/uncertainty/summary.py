@@ -31,6 +31,9 @@ UNDEFINED_REASONS = {
     "payback_month": "does not pay back within the horizon",
 }
 
+#: Note of a KPI whose Monte Carlo error cannot be estimated (one defined trial).
+MC_ERROR_UNDEFINED = "Monte Carlo error undefined with one trial: run at least 2"
+
 #: The KPIs shown by default, in order.
 HEADLINE_KPIS: tuple[str, ...] = (
     "avg_monthly_cost",
@@ -66,7 +69,7 @@ def summarise_array(x: np.ndarray) -> dict[str, Any]:
     -------
     dict with ``mean``, ``mean_se`` (Monte Carlo standard error of the mean), ``p5``, ``p50``,
     ``p95``, ``defined_share`` [fraction of trials where the value is finite]; statistics are
-    None where no trial is defined.
+    None where no trial is defined, and ``mean_se`` is None (undefined) with one defined trial.
     """
     x = np.asarray(x, dtype=float)
     ok = np.isfinite(x)
@@ -76,7 +79,7 @@ def summarise_array(x: np.ndarray) -> dict[str, Any]:
         return {"mean": None, "mean_se": None, "p5": None, "p50": None, "p95": None, "defined_share": 0.0}
     v = x[ok] if n_ok < x.size else x
     p5, p50, p95 = np.percentile(v, [5, 50, 95])
-    se = float(v.std(ddof=1) / math.sqrt(n_ok)) if n_ok > 1 else 0.0
+    se = float(v.std(ddof=1) / math.sqrt(n_ok)) if n_ok > 1 else None  # undefined from one trial
     return {"mean": float(v.mean()), "mean_se": se, "p5": float(p5), "p50": float(p50), "p95": float(p95), "defined_share": share}
 
 
@@ -95,6 +98,8 @@ def summarise(result: Result, kpis: tuple[str, ...] | None = None) -> pd.DataFra
             note = f"undefined: {UNDEFINED_REASONS.get(name, 'no valid trial')}"
         elif stats["defined_share"] < 1:
             note = f"defined in {stats['defined_share']:.1%} of trials; otherwise {UNDEFINED_REASONS.get(name, 'undefined')}"
+        if stats["defined_share"] > 0 and stats["mean_se"] is None:
+            note = "; ".join(n for n in (note, MC_ERROR_UNDEFINED) if n)
         rows.append({"kpi": name, "unit": unit, **stats, "note": note})
     return pd.DataFrame(rows)
 

@@ -102,6 +102,16 @@ def test_simulate_sensitivity_and_table(capsys, root):
     assert "what drives npv" in out and "what drives avg_monthly_cost" in out
 
 
+def test_simulate_one_trial_reports_the_mc_error_as_undefined(capsys, root):
+    out = _json(capsys, ["simulate", "worked", "--trials", "1", "--json", "--assumptions", root])
+    k = out["kpis"]["avg_monthly_cost"]
+    assert k["mean_se"] is None and k["mean_ci_low"] is None and k["mean"] > 0
+    assert "Monte Carlo error undefined" in k["note"]
+    assert main(["simulate", "worked", "--trials", "1", "--assumptions", str(root)]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("avg_monthly_cost"))
+    assert "undefined" in row.split()
+
+
 def test_simulate_worked_fixed_inputs(capsys, root):
     out = _json(capsys, ["simulate", "worked", "--trials", "100", "--json", "--assumptions", root])
     k = out["kpis"]["avg_monthly_cost"]

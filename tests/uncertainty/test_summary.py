@@ -25,6 +25,18 @@ def test_summarise_array_ignores_undefined_trials():
     assert_allclose(s["mean_se"], 1.0 / math.sqrt(3))
 
 
+def test_summarise_array_one_trial_has_an_undefined_mc_error():
+    s = summarise_array(np.array([5.0, np.nan]))
+    assert s["mean"] == 5.0 and s["mean_se"] is None
+
+
+def test_summarise_one_trial_notes_the_undefined_mc_error(worked, test_catalog):
+    df = summarise(simulate(worked, test_catalog, 1, 0)).set_index("kpi")
+    assert df.loc["avg_monthly_cost", "mean_se"] is None
+    assert "Monte Carlo error undefined" in df.loc["avg_monthly_cost", "note"]
+    assert json.loads(json.dumps(summary_json(simulate(worked, test_catalog, 1, 0))))["kpis"]["npv"]["mean_se"] is None
+
+
 def test_summarise_array_all_undefined_gives_none():
     s = summarise_array(np.array([np.nan, np.inf]))
     assert s["mean"] is None and s["p50"] is None and s["defined_share"] == 0.0
