@@ -25,9 +25,10 @@ def _print_problems(exc: AssumptionError) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from finops_model.inputs.assumptions import validate_paths
+    from finops_model.decisions.levers import check_lever_file
+    from finops_model.inputs.boundary import validate_paths
 
-    ok, problems = validate_paths(args.paths)
+    ok, problems = validate_paths(args.paths, {"levers.yaml": check_lever_file})
     for line in ok:
         print(line)
     for p in problems:
