@@ -25,11 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from finops_model.governance.portfolio import simulate_member
 from finops_model.inputs.assumptions import Assumptions, load_assumptions
-from finops_model.model.engine import Result, simulate
+from finops_model.model.engine import Result
 from finops_model.model.kpis import LAYERS
 from finops_model.reports.summaries import assumptions_table
 from finops_model.util.io import write_atomic
+from finops_model.util.settings import DEFAULT_TRIALS
 
 BASELINE = "baseline"
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -64,11 +66,11 @@ def _pct(x: np.ndarray) -> tuple[float, float, float]:
 def _simulate_all(a: Assumptions, trials: int, seed: int) -> dict[str, Result]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {uc_id: simulate(uc, a.catalog, trials, seed) for uc_id, uc in a.use_cases.items()}
+        return {uc_id: simulate_member(uc, a.catalog, trials, seed) for uc_id, uc in a.use_cases.items()}
 
 
 def portfolio_views(
-    scenarios: Sequence[str] = (), trials: int = 4000, seed: int = 0, assumptions_dir: str | Path | None = None
+    scenarios: Sequence[str] = (), trials: int = DEFAULT_TRIALS, seed: int = 0, assumptions_dir: str | Path | None = None
 ) -> dict[str, pd.DataFrame]:
     """Simulate every use case under baseline and each scenario (same seed: paired trials).
 
