@@ -38,15 +38,27 @@ def uncertain_tree(tmp_path):
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("one-number")
     root = uncertain_tree(tmp)
-    report = render(None, (), trials=400, seed=7, out=tmp / "out", jobs=2, assumptions_dir=str(root),
-                    pages=("portfolio",), on_progress=None)
+    report = render(
+        None,
+        (),
+        trials=400,
+        seed=7,
+        out=tmp / "out",
+        jobs=2,
+        assumptions_dir=str(root),
+        pages=("portfolio",),
+        on_progress=None,
+    )
     assert not report.failures, report.failures
     return report.folder
 
 
 def _card(page: str, kpi: str) -> tuple[float, str]:
     """The raw value and the displayed text of a headline card of a business-case page."""
-    m = re.search(rf'data-kpi="{kpi}" data-stat="p50" data-value="([^"]+)"><div class="l">[^<]*</div><div class="v">([^<]*)</div>', page)
+    m = re.search(
+        rf'data-kpi="{kpi}" data-stat="p50" data-value="([^"]+)"><div class="l">[^<]*</div><div class="v">([^<]*)</div>',
+        page,
+    )
     assert m, f"no {kpi} card"
     return float(m.group(1)), m.group(2)
 
@@ -63,8 +75,13 @@ def test_headline_figures_equal_in_html_xlsx_and_csv(run):
     assert_allclose(float(xlsx["avg_monthly_cost_p50"]), cost, rtol=1e-12)
     assert_allclose(float(csv["avg_monthly_cost_p50"]), cost, rtol=1e-12)
     assert shown == "$" + format_value(float(xlsx["avg_monthly_cost_p50"]), "USD")
-    rows = [dict(re.findall(r'([\w-]+)="([^"]*)"', tag)) for tag in re.findall(r"<tr [^>]*data-use-case=[^>]*>", portfolio)]
-    row = next(r for r in rows if r["data-use-case"] == "uncertain" and r["data-kpi"] == "avg_monthly_cost")
+    rows = [
+        dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        for tag in re.findall(r"<tr [^>]*data-use-case=[^>]*>", portfolio)
+    ]
+    row = next(
+        r for r in rows if r["data-use-case"] == "uncertain" and r["data-kpi"] == "avg_monthly_cost"
+    )
     assert row["data-stat"] == "p50" and float(row["data-value"]) == pytest.approx(cost, rel=1e-12)
     assert format_value(cost, "USD") in portfolio  # shown in the portfolio page's use-case table
 
@@ -84,7 +101,11 @@ def test_the_figure_depends_on_the_trials(run):
     a = load_assumptions(run.parents[2] / "assumptions")
     import numpy as np
 
-    same = np.percentile(simulate_member(a.use_cases["uncertain"], a.catalog, 400, 7).kpis["avg_monthly_cost"], 50)
-    other = np.percentile(simulate_member(a.use_cases["uncertain"], a.catalog, 400, 8).kpis["avg_monthly_cost"], 50)
+    same = np.percentile(
+        simulate_member(a.use_cases["uncertain"], a.catalog, 400, 7).kpis["avg_monthly_cost"], 50
+    )
+    other = np.percentile(
+        simulate_member(a.use_cases["uncertain"], a.catalog, 400, 8).kpis["avg_monthly_cost"], 50
+    )
     assert same == pytest.approx(cost, rel=1e-12)
     assert abs(other - cost) > 1e-6 * cost
