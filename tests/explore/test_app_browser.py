@@ -80,9 +80,17 @@ def test_app_answers_only_local_host_names(tmp_path):
 
 
 def _kernels(proc) -> list:
+    """Live kernel processes under the server (a zombie or a process gone meanwhile is dead)."""
     import psutil
 
-    return [c for c in psutil.Process(proc.pid).children(recursive=True) if "ipykernel" in " ".join(c.cmdline())]
+    alive = []
+    for c in psutil.Process(proc.pid).children(recursive=True):
+        try:
+            if c.status() != psutil.STATUS_ZOMBIE and "ipykernel" in " ".join(c.cmdline()):
+                alive.append(c)
+        except psutil.Error:
+            continue
+    return alive
 
 
 def _rss_mb(processes) -> float:
