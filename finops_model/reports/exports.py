@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from finops_model.governance.portfolio import simulate_member
-from finops_model.inputs.assumptions import Assumptions, load_assumptions
+from finops_model.inputs.assumptions import Assumptions, load_assumptions, published_scenarios
 from finops_model.model.engine import Result
 from finops_model.model.kpis import LAYERS
 from finops_model.reports.summaries import assumptions_table
@@ -144,4 +144,4 @@ def write_portfolio_exports(a: Assumptions, folder: Path, scenarios: Sequence[st
 
 
 def _default_scenarios(a: Assumptions) -> list[str]:
-    return sorted(p.stem for p in (a.root / "scenarios").glob("*.yaml") if p.stem != BASELINE)
+    return [name for name in published_scenarios(a.root) if name != BASELINE]

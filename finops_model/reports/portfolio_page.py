@@ -189,10 +189,11 @@ def build_portfolio_page(scenarios: list[str] | tuple[str, ...] = (), trials: in
     """
     from finops_model.governance.portfolio import load_portfolio, rollup_assumptions
     from finops_model.governance.verdicts import recommend
+    from finops_model.inputs.assumptions import published_scenarios
 
     root = assumptions_dir or None
     base_dir = ASSUMPTIONS_DIR if root is None else Path(root)
-    available = sorted(p.stem for p in (base_dir / "scenarios").glob("*.yaml"))
+    available = published_scenarios(base_dir)
     reference = "baseline" if "baseline" in available else None
     wanted = list(scenarios) or [s for s in available if s != reference]
     names = ([reference] if reference else []) + [s for s in wanted if s != reference]
