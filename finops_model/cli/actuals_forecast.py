@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 EXIT_ALERT = 1
 
@@ -38,7 +39,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--usage", action="append", required=True, metavar="FILE",
                    help="normalised usage table, CSV or Parquet (repeatable)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay of the forecast (repeatable)")
-    p.add_argument("--trials", type=positive_int, default=4000, help="forecast trials (default 4,000)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"forecast trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--go-live", metavar="DATE", help="go-live date of use cases without one (default: first month with actuals)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
@@ -160,9 +161,10 @@ def run_variance(args: argparse.Namespace) -> int:
     if args.focus_out:
         from finops_model.actuals.forecast_focus import COLUMNS, forecast_focus_rows
         from finops_model.util.io import write_atomic
+        from finops_model.util.sheets import rows_csv_text
 
         rows = [r for k, fc in fcs.items() for r in forecast_focus_rows(fc, a.use_case(k), a.catalog)]
-        write_atomic(args.focus_out, pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(index=False), overwrite=False)
+        write_atomic(args.focus_out, rows_csv_text(rows, COLUMNS), overwrite=False)
     if args.json:
         print(json.dumps({"unit": "USD/month", "rows": _records(t)}, indent=2))
         return 0

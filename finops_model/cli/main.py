@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from finops_model import __version__
 from finops_model.cli.common import positive_int, seed_int
 from finops_model.errors import AssumptionError, FinopsError
+from finops_model.util.settings import DEFAULT_TRIALS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="simulate every use case and write a run folder into outputs/")
     p.add_argument("use_cases", nargs="*", metavar="USE_CASE", help="use-case ids (default: all)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable)")
-    p.add_argument("--trials", type=positive_int, default=10_000)
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", metavar="DIR", help="output folder (default: outputs/)")
     p.add_argument("--jobs", type=positive_int, default=1, help="parallel jobs")

@@ -314,6 +314,14 @@ def load_scenario(path: Path) -> tuple[Scenario, dict[str, Any]]:
     return sc, raw
 
 
+def published_scenarios(root: str | Path) -> list[str]:
+    """Names of the scenarios published under ``root/scenarios`` (``<name>.yaml`` directly in
+    that folder), sorted. Drafts saved from the explorer (``scenarios/drafts/``) are not
+    published: they load by their relative name (``drafts/<name>``) but the leaders' report
+    leaves them out until someone moves them up one folder."""
+    return sorted(p.stem for p in (Path(root) / "scenarios").glob("*.yaml") if p.is_file())
+
+
 def validate_scenario(data: Mapping[str, Any], file: str) -> Scenario:
     """A scenario overlay's data validated (``AssumptionError`` naming ``file`` and the field)."""
     return validate_model(Scenario, dict(data), file)
@@ -421,7 +429,7 @@ def load_assumptions(
     for name in scenarios:
         sc_path = root / "scenarios" / f"{name}.yaml"
         if not sc_path.exists():
-            known = sorted(p.stem for p in (root / "scenarios").glob("*.yaml"))
+            known = published_scenarios(root)
             problems.append(Problem(str(sc_path), "", f"expected a scenario among {', '.join(known) or 'none'}, found {name!r}{did_you_mean(name, known)}"))
             continue
         loaded = attempt(load_scenario, sc_path)
