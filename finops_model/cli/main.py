@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from finops_model import __version__
 from finops_model.cli.common import positive_int, seed_int
 from finops_model.errors import AssumptionError, FinopsError
+from finops_model.util.settings import DEFAULT_TRIALS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -38,9 +39,10 @@ def _print_problems(exc: AssumptionError) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from finops_model.inputs.assumptions import validate_paths
+    from finops_model.decisions.levers import check_lever_file
+    from finops_model.inputs.boundary import validate_paths
 
-    ok, problems = validate_paths(args.paths)
+    ok, problems = validate_paths(args.paths, {"levers.yaml": check_lever_file})
     for line in ok:
         print(line)
     for p in problems:
@@ -101,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="simulate every use case and write a run folder into outputs/")
     p.add_argument("use_cases", nargs="*", metavar="USE_CASE", help="use-case ids (default: all)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable)")
-    p.add_argument("--trials", type=positive_int, default=10_000)
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", metavar="DIR", help="output folder (default: outputs/)")
     p.add_argument("--jobs", type=positive_int, default=1, help="parallel jobs")
