@@ -51,7 +51,12 @@ from finops_model.inputs.schema import UseCase
 from finops_model.model import engine as _engine
 from finops_model.model.engine import Result, evaluate
 from finops_model.model.kpis import KPI_UNITS
-from finops_model.uncertainty.summary import HEADLINE_KPIS, MC_ERROR_UNDEFINED, PROBABILITY_KPIS, UNDEFINED_REASONS
+from finops_model.uncertainty.summary import (
+    HEADLINE_KPIS,
+    MC_ERROR_UNDEFINED,
+    PROBABILITY_KPIS,
+    UNDEFINED_REASONS,
+)
 
 Array = NDArray[np.float64]
 
