@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from finops_model import __version__
 from finops_model.cli.common import positive_int, seed_int
@@ -24,10 +25,47 @@ def _print_problems(exc: AssumptionError) -> None:
         print(str(p), file=sys.stderr)
 
 
+def validate_lever_files(paths: Sequence[str]) -> tuple[list[str], list[Any]]:
+    """Lever plans (``levers.yaml`` of each assumptions folder, or a lever file given) checked
+    against the folder's use cases and catalog: (lines for valid files, problems)."""
+    from pathlib import Path
+
+    from finops_model.decisions.levers import check_plans, load_lever_plans
+    from finops_model.errors import AssumptionError
+    from finops_model.inputs.assumptions import load_assumptions
+    from finops_model.util.paths import ASSUMPTIONS_DIR
+
+    ok: list[str] = []
+    problems: list[Any] = []
+    for target in [Path(p) for p in paths] or [ASSUMPTIONS_DIR]:
+        if target.is_dir():
+            root, file = target, target / "levers.yaml"
+        elif target.name == "levers.yaml":
+            root, file = target.resolve().parent, target
+        else:
+            continue
+        if not file.exists():
+            continue
+        try:
+            plans = load_lever_plans(file)
+            a = load_assumptions(root)
+            found = check_plans(plans, a.use_cases, a.catalog)
+        except AssumptionError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(found)
+        if not found:
+            ok.append(f"{file}: ok ({len(plans.plans)} lever plans)")
+    return ok, problems
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from finops_model.inputs.assumptions import validate_paths
 
     ok, problems = validate_paths(args.paths)
+    lever_ok, lever_problems = validate_lever_files(args.paths)
+    ok += lever_ok
+    problems += lever_problems
     for line in ok:
         print(line)
     for p in problems:

@@ -534,6 +534,8 @@ def validate_paths(paths: Iterable[str | Path] = ()) -> tuple[list[str], list[Pr
                 elif target.name == "fx.yaml":
                     _validate(Fx, _read_mapping(target), str(target))
                     ok.append(f"{target}: ok")
+                elif target.name == "levers.yaml":
+                    continue  # lever plans are a decision-layer schema: finops validate checks them
                 else:
                     problems.append(Problem(str(target), "", "expected org.yaml, fx.yaml, catalog/*.yaml, use_cases/*.yaml or scenarios/*.yaml, found another file"))
         except AssumptionError as exc:
