@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from finops_model.actuals.forecast import BillForecast, add_months
-from finops_model.governance.focus import SERVICE_CATEGORY, SERVICE_SUBCATEGORY, neutralise
+from finops_model.governance.focus import SERVICE_CATEGORY, SERVICE_SUBCATEGORY
 
 COLUMNS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost", "ConsumedQuantity", "ConsumedUnit",
            "ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd", "BillingCurrency",
@@ -49,11 +49,11 @@ def forecast_focus_rows(fc: BillForecast, uc: Any, catalog: Any = None, months: 
                 "ConsumedQuantity": float(fc.model_tokens[model][:, i].mean()), "ConsumedUnit": "Tokens",
                 "ChargePeriodStart": _iso(month), "ChargePeriodEnd": _iso(end), "BillingPeriodStart": _iso(month),
                 "BillingPeriodEnd": _iso(end), "BillingCurrency": "USD", "ChargeCategory": "Usage",
-                "ChargeDescription": neutralise(f"forecast {model} model calls of {uc.id} (mean of {n:,} trials)"),
+                "ChargeDescription": f"forecast {model} model calls of {uc.id} (mean of {n:,} trials)",
                 "ChargeFrequency": "Usage-Based", "ServiceCategory": SERVICE_CATEGORY,
-                "ServiceSubcategory": SERVICE_SUBCATEGORY, "ServiceName": neutralise(f"{provider} API".strip()),
-                "ProviderName": neutralise(provider), "SkuId": neutralise(model), "ResourceId": neutralise(uc.id),
-                "ResourceName": neutralise(uc.name), "ResourceType": "AI use case",
+                "ServiceSubcategory": SERVICE_SUBCATEGORY, "ServiceName": f"{provider} API".strip(),
+                "ProviderName": provider, "SkuId": model, "ResourceId": uc.id,
+                "ResourceName": uc.name, "ResourceType": "AI use case",
                 "Tags": json.dumps({**uc.governance.attribution_tags, "use_case": uc.id, "model": model}, sort_keys=True),
                 "x_UseCase": uc.id, "x_ChargeOrigin": "forecast", "x_CostP5": float(q[0]), "x_CostP50": float(q[1]),
                 "x_CostP95": float(q[2]), "x_CostMean": mean, "x_Trials": n,

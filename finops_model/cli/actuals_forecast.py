@@ -160,9 +160,10 @@ def run_variance(args: argparse.Namespace) -> int:
     if args.focus_out:
         from finops_model.actuals.forecast_focus import COLUMNS, forecast_focus_rows
         from finops_model.util.io import write_atomic
+        from finops_model.util.sheets import rows_csv_text
 
         rows = [r for k, fc in fcs.items() for r in forecast_focus_rows(fc, a.use_case(k), a.catalog)]
-        write_atomic(args.focus_out, pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(index=False), overwrite=False)
+        write_atomic(args.focus_out, rows_csv_text(rows, COLUMNS), overwrite=False)
     if args.json:
         print(json.dumps({"unit": "USD/month", "rows": _records(t)}, indent=2))
         return 0

@@ -1,15 +1,14 @@
 """Export the explorer's view: the current KPIs (beside the baseline) and the change list, as
 CSV, XLSX and one small self-contained HTML page (no script, no link out, styles inline).
 
-The tables are formatted by the reports' writers (:func:`finops_model.reports.exports.write_xlsx`,
-:func:`~finops_model.reports.exports.safe_frame`, :func:`~finops_model.reports.business_case.table_html`);
+The tables are written by the one safe exporter (:func:`finops_model.util.sheets.xlsx_bytes`,
+:func:`~finops_model.util.sheets.csv_text`) and formatted by :func:`~finops_model.reports.business_case.table_html`;
 the figures are the explorer's (p50 and 90% range, KPI labels of :mod:`finops_model.model.kpis`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ import pandas as pd
 from finops_model.errors import FinopsError
 from finops_model.explore.controls import display_value
 from finops_model.util.io import write_atomic
+from finops_model.util.sheets import csv_text, xlsx_bytes
 
 if TYPE_CHECKING:
     from finops_model.explore.state import Explorer
@@ -94,18 +94,12 @@ def view_html(views: dict[str, pd.DataFrame]) -> str:
 
 def view_xlsx_bytes(views: dict[str, pd.DataFrame]) -> bytes:
     """The view as an XLSX workbook (a sheet per table), as bytes."""
-    from finops_model.reports.exports import write_xlsx
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_xlsx(views, Path(tmp) / "view.xlsx")
-        return path.read_bytes()
+    return xlsx_bytes(views)
 
 
 def view_csv(df: pd.DataFrame) -> str:
     """A table of the view as CSV text (text cells neutralised against formula injection)."""
-    from finops_model.reports.exports import safe_frame
-
-    return safe_frame(df).to_csv(index=False)
+    return csv_text(df)
 
 
 def write_view(views: dict[str, pd.DataFrame], folder: Path, overwrite: bool = False) -> list[Path]:

@@ -18,9 +18,7 @@ programs never evaluate them; numbers are written as numbers.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
-import io
 import json
 import math
 import re
@@ -28,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from finops_model.errors import FinopsError
+from finops_model.util.sheets import rows_csv_text
 
 #: FOCUS 1.2 columns written, in order (``x_`` columns follow).
 FOCUS_COLUMNS: tuple[str, ...] = (
@@ -54,20 +53,6 @@ COLUMNS: tuple[str, ...] = FOCUS_COLUMNS + X_COLUMNS
 
 SERVICE_CATEGORY = "AI and Machine Learning"
 SERVICE_SUBCATEGORY = "Generative AI"
-
-#: First characters that make a spreadsheet evaluate a cell (OWASP CSV injection).
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(cell: Any) -> Any:
-    """Make a text cell safe for spreadsheets: prefix ``'`` when it starts with = + - @ tab CR.
-
-    Numbers (and None) are returned unchanged.
-    """
-    if isinstance(cell, str) and cell.startswith(_DANGEROUS):
-        return "'" + cell
-    return cell
-
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
@@ -195,21 +180,14 @@ def _pct(x: Any, q: float) -> float:
 
 
 def _cell(x: Any) -> Any:
-    if x is None:
-        return ""
-    if isinstance(x, float):
-        return repr(float(x)) if math.isfinite(x) else ""
-    return neutralise(str(x)) if isinstance(x, str) else x
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
 
 
 def to_csv_text(rows: list[dict[str, Any]]) -> str:
-    """Rows as CSV text (header first, every cell neutralised, nulls empty)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow(COLUMNS)
-    for r in rows:
-        w.writerow([_cell(r.get(c)) for c in COLUMNS])
-    return buf.getvalue()
+    """Rows as CSV text (header first, text neutralised by the safe exporter, nulls empty)."""
+    return rows_csv_text(({c: _cell(r.get(c)) for c in COLUMNS} for r in rows), COLUMNS)
 
 
 def write_focus_csv(path: str | Path, portfolio: Any, rule: str = "spend", scenario: str | None = None,

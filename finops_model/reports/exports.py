@@ -9,18 +9,15 @@ Views (:func:`portfolio_views`), each a tidy DataFrame:
 ``by_scenario``   one row per use case × scenario with the delta against baseline
 ``assumptions``   every input of every use case, as written, with percentiles and source
 
-Safety: every text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
-is prefixed with ``'`` so that spreadsheet programs never evaluate it (OWASP, CSV injection).
-Numbers are written as numbers with number formats, never as text.
+Files are written by the one safe exporter, :mod:`finops_model.util.sheets` (text cells that a
+spreadsheet would evaluate are neutralised; numbers stay numbers with number formats).
 """
 
 from __future__ import annotations
 
-import io
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,27 +26,9 @@ from finops_model.inputs.assumptions import Assumptions, load_assumptions
 from finops_model.model.engine import Result, simulate
 from finops_model.model.kpis import LAYERS
 from finops_model.reports.summaries import assumptions_table
-from finops_model.util.io import write_atomic
+from finops_model.util.sheets import write_csv, write_xlsx
 
 BASELINE = "baseline"
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """Neutralise a text cell against formula injection; other values pass unchanged."""
-    if isinstance(value, str) and value.startswith(_DANGEROUS):
-        return "'" + value
-    return value
-
-
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` whose text cells (and column names) are neutralised."""
-    out = df.copy()
-    for c in out.columns:
-        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
-            out[c] = out[c].map(neutralise).astype(object)
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
 
 
 def _pct(x: np.ndarray) -> tuple[float, float, float]:
@@ -151,72 +130,9 @@ def _has_file(root: str | Path | None, name: str) -> bool:
     return (Path(root or ASSUMPTIONS_DIR) / "scenarios" / f"{name}.yaml").exists()
 
 
-def _number_format(column: str) -> str:
-    c = column.lower()
-    if c.startswith("p_") or c in ("roi_p50", "share"):
-        return "0.0%"
-    if "month" in c and "payback" in c:
-        return "0.0"
-    if any(k in c for k in ("cost", "value", "npv", "spend", "delta")):
-        return "#,##0.00" if "per_outcome" in c else "#,##0"
-    if c in ("p5", "p50", "p95"):
-        return "#,##0.####"
-    return "General"
-
-
-def write_xlsx(views: dict[str, pd.DataFrame], path: Path) -> Path:
-    """Write the views as an XLSX workbook (a sheet per view), atomically.
-
-    Numbers are stored as numbers with number formats; text cells are neutralised.
-    """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, df in views.items():
-        ws = wb.create_sheet(title=name[:31])
-        safe = safe_frame(df)
-        ws.append(list(safe.columns))
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        formats = [_number_format(str(c)) for c in df.columns]
-        for row in safe.itertuples(index=False):
-            values = []
-            for v in row:
-                if isinstance(v, float) and not np.isfinite(v):
-                    values.append(None)  # empty cell, never NaN text
-                elif isinstance(v, np.generic):
-                    values.append(v.item())
-                else:
-                    values.append(v)
-            ws.append(values)
-        for j, fmt in enumerate(formats, start=1):
-            letter = get_column_letter(j)
-            if fmt != "General":
-                for cell in ws[letter][1:]:
-                    if isinstance(cell.value, int | float):
-                        cell.number_format = fmt
-            ws.column_dimensions[letter].width = min(max(12, len(str(df.columns[j - 1])) + 2), 48)
-        ws.freeze_panes = "A2"
-    buf = io.BytesIO()
-    wb.save(buf)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buf.getvalue())
-    tmp.replace(path)
-    return path
-
-
 def write_csvs(views: dict[str, pd.DataFrame], folder: Path) -> list[Path]:
-    """Write each view as ``<folder>/<view>.csv`` (text neutralised), atomically."""
-    out = []
-    for name, df in views.items():
-        path = folder / f"{name}.csv"
-        write_atomic(path, safe_frame(df).to_csv(index=False))
-        out.append(path)
-    return out
+    """Write each view as ``<folder>/<view>.csv`` (safe, atomic)."""
+    return [write_csv(folder / f"{name}.csv", df) for name, df in views.items()]
 
 
 def write_portfolio_exports(a: Assumptions, folder: Path, scenarios: Sequence[str], trials: int, seed: int) -> list[Path]:

@@ -24,6 +24,7 @@ from finops_model.model.engine import simulate
 from finops_model.uncertainty.summary import format_table, summarise, summary_json
 from finops_model.util.io import write_atomic
 from finops_model.util.runs import run_folder, stamp
+from finops_model.util.sheets import write_csv
 
 
 def assumptions_table(assumptions: Assumptions, use_case_id: str) -> pd.DataFrame:
@@ -102,11 +103,11 @@ def write_summaries(
                 folder = tmp / uc_id
                 folder.mkdir()
                 df = summarise(result)
-                write_atomic(folder / "summary.csv", df.to_csv(index=False))
+                write_csv(folder / "summary.csv", df)
                 write_atomic(folder / "summary.json", json.dumps({**summary_json(result), "stamp": run_stamp}, indent=2))
                 write_atomic(folder / "summary.txt", format_table(df, f"{uc.name} ({uc_id}) — {trials:,} trials, seed {seed}") + "\n")
-                write_atomic(folder / "cost_stack.csv", cost_stack_table(result).to_csv(index=False))
-                write_atomic(folder / "assumptions.csv", assumptions_table(assumptions, uc_id).to_csv(index=False))
+                write_csv(folder / "cost_stack.csv", cost_stack_table(result))
+                write_csv(folder / "assumptions.csv", assumptions_table(assumptions, uc_id))
                 write_atomic(folder / "assumptions.yaml", yaml.safe_dump(uc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
                 row = df.set_index("kpi")
                 portfolio.append({"use_case": uc_id, "name": uc.name, **{f"{k}_p50": row.loc[k, "p50"] for k in ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "npv")}, "p_viable": row.loc["viable", "mean"]})
@@ -116,7 +117,7 @@ def write_summaries(
                 report.failures[uc_id] = f"{type(exc).__name__}: {exc}"
         if on_progress:
             on_progress(len(ids), len(ids), "done")
-        write_atomic(tmp / "portfolio.csv", pd.DataFrame(portfolio).to_csv(index=False))
+        write_csv(tmp / "portfolio.csv", pd.DataFrame(portfolio))
         write_atomic(tmp / "stamp.json", json.dumps(run_stamp, indent=2))
         if report.failures:
             write_atomic(tmp / "failures.json", json.dumps(report.failures, indent=2))

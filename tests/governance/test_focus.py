@@ -17,12 +17,12 @@ from finops_model.errors import FinopsError
 from finops_model.governance.focus import (
     COLUMNS,
     focus_rows,
-    neutralise,
     parse_month,
     to_csv_text,
     write_focus_csv,
 )
 from finops_model.governance.portfolio import load_portfolio, rollup_assumptions
+from finops_model.util.sheets import neutralise
 
 #: FOCUS 1.2 columns that matter for AI spend (copied from the project's reference notes).
 FOCUS_12_AI_COLUMNS = [

@@ -10,13 +10,8 @@ from numpy.testing import assert_allclose
 from openpyxl import load_workbook
 
 from finops_model.model.engine import simulate
-from finops_model.reports.exports import (
-    neutralise,
-    portfolio_views,
-    safe_frame,
-    write_csvs,
-    write_xlsx,
-)
+from finops_model.reports.exports import portfolio_views, write_csvs
+from finops_model.util.sheets import neutralise, safe_frame, write_xlsx
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
