@@ -9,6 +9,11 @@ PIP    := $(BIN)/python -m pip
 JOBS   ?= 2
 ARGS   ?=
 APP_PORT ?= 8866
+# Seconds an idle kernel with no page connected lives before it is shut down (app, lab).
+CULL_IDLE ?= 900
+LAB_CULL_IDLE ?= 3600
+# Jupyter refuses to run as root unless told; containers usually run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: report test lab app lint format bench clean help
 
@@ -54,11 +59,14 @@ $(LAB_SETTINGS): tools/jupyterlab/overrides.json | $(BIN)/python
 	cp $< $@
 
 lab: $(VENV)/.installed $(LAB_SETTINGS)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 --no-browser $(ROOT_FLAG) \
+		--ServerApp.allow_remote_access=False \
+		--MappingKernelManager.cull_idle_timeout=$(LAB_CULL_IDLE) --MappingKernelManager.cull_interval=60 \
+		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 app: $(VENV)/.installed $(LAB_SETTINGS)
 	@echo "explorer: http://127.0.0.1:$(APP_PORT)/  (Ctrl-C to stop)"
-	$(BIN)/voila notebooks/explore.ipynb --no-browser --Voila.ip=127.0.0.1 --port=$(APP_PORT)
+	$(BIN)/python -m finops_model.explore.app notebooks/explore.ipynb --port=$(APP_PORT) --cull-idle=$(CULL_IDLE)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -27,7 +27,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 _PUBLIC: dict[str, str] = {
     # inputs: load and validate assumptions
     "load_assumptions": "finops_model.inputs.assumptions",
-    "validate_paths": "finops_model.inputs.assumptions",
+    "validate_paths": "finops_model.inputs.boundary",
     "Assumptions": "finops_model.inputs.assumptions",
     "load_catalog": "finops_model.inputs.catalog",
     "Uncertain": "finops_model.inputs.distributions",
@@ -96,7 +96,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         rollup,
         rollup_assumptions,
     )
-    from finops_model.inputs.assumptions import Assumptions, load_assumptions, validate_paths
+    from finops_model.inputs.assumptions import Assumptions, load_assumptions
+    from finops_model.inputs.boundary import validate_paths
     from finops_model.inputs.catalog import load_catalog
     from finops_model.inputs.distributions import Uncertain
     from finops_model.model.engine import Result, evaluate, simulate

@@ -23,7 +23,7 @@ NOTEBOOKS = {
         ("md", "# Business case\n\n" + INTRO),
         ("code", '''use_case: str = "support-copilot"  # which file in assumptions/use_cases
 scenarios: list = []  # scenario overlays from assumptions/scenarios, applied in order
-trials: int = 10000  # Monte Carlo trials
+trials: int = 10000  # Monte Carlo trials (the default of every command)
 seed: int = 0  # random seed: the same seed gives the same numbers
 method: str = "mc"  # sampling design: mc | lhs | sobol
 assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder
@@ -46,7 +46,7 @@ case.html_title()'''),
     ],
     "build_vs_buy": [
         ("md", "# Build versus buy\n\n" + INTRO),
-        ("code", '''trials: int = 2000  # Monte Carlo trials per use case
+        ("code", '''trials: int = 10000  # Monte Carlo trials per use case (the default of every command)
 seed: int = 0  # random seed: the same seed gives the same numbers
 scenarios: list = []  # scenario overlays from assumptions/scenarios, applied in order
 assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder''', "parameters"),
@@ -57,7 +57,7 @@ build_vs_buy_page(trials, seed, assumptions_dir, tuple(scenarios))'''),
     "portfolio": [
         ("md", "# AI portfolio, showback and scenario comparison\n\n" + INTRO),
         ("code", '''scenarios: list = []  # scenarios to compare with baseline (default: every overlay in assumptions/scenarios)
-trials: int = 4000  # Monte Carlo trials per use case
+trials: int = 10000  # Monte Carlo trials per use case (the default of every command)
 seed: int = 0  # random seed: trials are aligned across use cases and scenarios
 allocate: str = "spend"  # rule that shares the platform pool: spend | tokens | requests | even
 assumptions_dir: str = ""  # assumptions folder; empty means the project assumptions folder''', "parameters"),

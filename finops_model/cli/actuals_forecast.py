@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 EXIT_ALERT = 1
 
@@ -38,7 +39,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--usage", action="append", required=True, metavar="FILE",
                    help="normalised usage table, CSV or Parquet (repeatable)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay of the forecast (repeatable)")
-    p.add_argument("--trials", type=positive_int, default=4000, help="forecast trials (default 4,000)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"forecast trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--go-live", metavar="DATE", help="go-live date of use cases without one (default: first month with actuals)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")

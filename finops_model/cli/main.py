@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from finops_model import __version__
 from finops_model.cli.common import positive_int, seed_int
 from finops_model.errors import AssumptionError, FinopsError
+from finops_model.util.settings import DEFAULT_TRIALS
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -25,47 +25,11 @@ def _print_problems(exc: AssumptionError) -> None:
         print(str(p), file=sys.stderr)
 
 
-def validate_lever_files(paths: Sequence[str]) -> tuple[list[str], list[Any]]:
-    """Lever plans (``levers.yaml`` of each assumptions folder, or a lever file given) checked
-    against the folder's use cases and catalog: (lines for valid files, problems)."""
-    from pathlib import Path
-
-    from finops_model.decisions.levers import check_plans, load_lever_plans
-    from finops_model.errors import AssumptionError
-    from finops_model.inputs.assumptions import load_assumptions
-    from finops_model.util.paths import ASSUMPTIONS_DIR
-
-    ok: list[str] = []
-    problems: list[Any] = []
-    for target in [Path(p) for p in paths] or [ASSUMPTIONS_DIR]:
-        if target.is_dir():
-            root, file = target, target / "levers.yaml"
-        elif target.name == "levers.yaml":
-            root, file = target.resolve().parent, target
-        else:
-            continue
-        if not file.exists():
-            continue
-        try:
-            plans = load_lever_plans(file)
-            a = load_assumptions(root)
-            found = check_plans(plans, a.use_cases, a.catalog)
-        except AssumptionError as exc:
-            problems.extend(exc.problems)
-            continue
-        problems.extend(found)
-        if not found:
-            ok.append(f"{file}: ok ({len(plans.plans)} lever plans)")
-    return ok, problems
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
-    from finops_model.inputs.assumptions import validate_paths
+    from finops_model.decisions.levers import check_lever_file
+    from finops_model.inputs.boundary import validate_paths
 
-    ok, problems = validate_paths(args.paths)
-    lever_ok, lever_problems = validate_lever_files(args.paths)
-    ok += lever_ok
-    problems += lever_problems
+    ok, problems = validate_paths(args.paths, {"levers.yaml": check_lever_file})
     for line in ok:
         print(line)
     for p in problems:
@@ -114,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="simulate every use case and write a run folder into outputs/")
     p.add_argument("use_cases", nargs="*", metavar="USE_CASE", help="use-case ids (default: all)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable)")
-    p.add_argument("--trials", type=positive_int, default=10_000)
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0)
     p.add_argument("--out", metavar="DIR", help="output folder (default: outputs/)")
     p.add_argument("--jobs", type=positive_int, default=1, help="parallel jobs")

@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 EXIT_FAILURE = 1
 
@@ -40,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("portfolio", help="roll up every use case: splits, showback, chargeback, budgets, decisions")
     p.add_argument("--scenarios", type=_scenario_list, metavar="A,B", help="scenarios to roll up (default: the files as written)")
     p.add_argument("--allocate", choices=RULES, default="spend", help="rule for the shared platform pool (default spend)")
-    p.add_argument("--trials", type=positive_int, default=10_000, help="Monte Carlo trials (default 10,000)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--jobs", type=positive_int, default=2, help="local worker processes (default 2)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786 (instead of local processes)")

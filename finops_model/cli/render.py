@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -17,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     p.add_argument("use_cases", nargs="*", metavar="USE_CASE", help="use-case ids (default: all)")
     p.add_argument("--scenarios", metavar="A,B", default="", help="scenario overlays, comma-separated")
-    p.add_argument("--trials", type=positive_int, default=10_000, help="Monte Carlo trials (default 10,000)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--method", choices=("mc", "lhs", "sobol"), default="mc")
     p.add_argument("--out", metavar="DIR", help="output folder (default: outputs/)")

@@ -16,10 +16,11 @@ import json
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trials", type=positive_int, default=2_000, help="paired Monte Carlo trials (default 2,000)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"paired Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     p.add_argument("--assumptions", metavar="DIR", help="assumptions folder (default: the project's)")

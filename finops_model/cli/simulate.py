@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 #: Trials above which ``simulate`` runs in chunks [trials].
 CHUNKED_ABOVE = 1_000_000
@@ -39,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("simulate", help="simulate one use case and print its KPI summary")
     p.add_argument("use_case", metavar="USE_CASE", help="use-case id (file stem in assumptions/use_cases)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable, applied in order)")
-    p.add_argument("--trials", type=positive_int, default=10_000, help="Monte Carlo trials (default 10,000; above 1,000,000 run in chunks)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,}; above 1,000,000 run in chunks)")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--method", choices=("mc", "lhs", "sobol"), default="mc", help="sampling design (default mc)")
     p.add_argument("--until-precision", type=_percent, metavar="PCT",

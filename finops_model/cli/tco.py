@@ -6,13 +6,14 @@ import argparse
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("tco", help="compare API, self-hosted and hybrid serving of one use case (build vs buy)")
     p.add_argument("use_case", metavar="USE_CASE", help="use-case id with an infrastructure.self_hosting section")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable, applied in order)")
-    p.add_argument("--trials", type=positive_int, default=2000, help="Monte Carlo trials (default 2,000)")
+    p.add_argument("--trials", type=positive_int, default=DEFAULT_TRIALS, help=f"Monte Carlo trials (default {DEFAULT_TRIALS:,})")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print a JSON object (with monthly and cumulative bands)")
     p.add_argument("--assumptions", metavar="DIR", help="assumptions folder (default: the project's)")

@@ -22,9 +22,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from finops_model.cli.common import positive_int, seed_int
+from finops_model.util.settings import DEFAULT_TRIALS
 
 
-def _common(p: argparse.ArgumentParser, trials: int = 10_000, method: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, trials: int = DEFAULT_TRIALS, method: bool = True) -> None:
     p.add_argument("use_case", metavar="USE_CASE", help="use-case id (file stem in assumptions/use_cases)")
     p.add_argument("--scenario", action="append", metavar="NAME", help="scenario overlay (repeatable, applied in order)")
     p.add_argument("--trials", type=positive_int, default=trials, help=f"Monte Carlo trials (default {trials:,})")

@@ -104,6 +104,7 @@ engine prices as a point value: its uncertainty is taken at its median.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,8 +113,13 @@ from typing import Annotated, Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
-from finops_model.errors import AssumptionError, CatalogError, Problem, did_you_mean
-from finops_model.inputs.assumptions import iter_uncertain, replace_path, sample_spec
+from finops_model.errors import AssumptionError, CatalogError, ModelError, Problem, did_you_mean
+from finops_model.inputs.assumptions import (
+    iter_uncertain,
+    load_assumptions,
+    replace_path,
+    sample_spec,
+)
 from finops_model.inputs.distributions import Method, SampleSpec, Uncertain, sample
 from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema import F, Fraction, Frozen, Quantity, UseCase
@@ -955,3 +961,57 @@ __all__ = [
 ]
 
 
+
+
+# --------------------------------------------------------------------------- the boundary
+#: Trials a lever plan is run on when it is checked [trials] (enough to run every code path).
+CHECK_TRIALS = 4
+
+
+def check_plan(use_case: UseCase, levers: Sequence[Lever], catalog: Any, source: str, path: str) -> None:
+    """Run ``levers`` on ``use_case`` exactly as ``finops levers`` and ``compare +levers`` do (on
+    :data:`CHECK_TRIALS` trials); any problem is an :class:`AssumptionError` naming ``source``.
+
+    ``path`` is the plan's field path in the lever file (``plans.<use case id or *>``).
+    """
+    try:
+        with warnings.catch_warnings():  # a missing cache price is the command's warning to give, not the check's
+            warnings.simplefilter("ignore")
+            simulate_levers(use_case, levers, catalog, CHECK_TRIALS, 0)
+    except AssumptionError as exc:
+        raise AssumptionError([Problem(p.file or source, p.path or path, p.message) for p in exc.problems]) from None
+    except ModelError as exc:
+        raise AssumptionError.single(source, path, f"{exc} (with the levers of {use_case.id}'s plan)") from None
+
+
+def check_lever_file(path: Path, assumptions: Any) -> str:
+    """Validate a lever file against the use cases it plans for (``finops validate`` calls it):
+    its schema, and every plan run on each use case it applies to, under every scenario of the
+    assumptions folder. Returns the ``ok`` line."""
+    plans = load_lever_plans(path)
+    problems: list[Problem] = []
+    unknown = [k for k in plans.plans if k != "*" and k not in assumptions.files]
+    for k in unknown:
+        problems.append(Problem(str(path), f"plans.{k}", f"expected a use case id or '*', found {k!r}{did_you_mean(k, assumptions.files)}"))
+    scenario_sets: list[tuple[str, ...]] = [()] + [(p.stem,) for p in sorted((assumptions.root / "scenarios").glob("*.yaml"))]
+    for scenarios in scenario_sets:
+        a = assumptions if not scenarios else load_assumptions(assumptions.root, scenarios, use_cases=list(assumptions.use_cases), catalog=assumptions.catalog)
+        for uc_id, uc in a.use_cases.items():
+            key = uc_id if uc_id in plans.plans else "*"
+            plan = plans.for_use_case(uc_id)
+            if not plan:
+                continue
+            try:
+                check_plan(uc, plan, a.catalog, str(path), f"plans.{key}")
+            except AssumptionError as exc:
+                where = f" (use case {uc_id}" + (f", scenario {scenarios[0]})" if scenarios else ")")
+                problems.extend(Problem(p.file, p.path, p.message + where) for p in exc.problems)
+        if problems:
+            break
+    if problems:
+        raise AssumptionError(problems)
+    n = sum(len(v) for v in plans.plans.values())
+    return f"{path}: ok ({len(plans.plans)} plans, {n} levers)"
+
+
+__all__ += ["CHECK_TRIALS", "check_lever_file", "check_plan"]

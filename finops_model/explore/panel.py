@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,9 @@ from finops_model.explore.state import NO_SCENARIO, TORNADO_KPIS, Explorer, kpi_
 from finops_model.inputs.distributions import Uncertain
 from finops_model.uncertainty.summary import format_value
 
-__all__ = ["ControlWidget", "Panel", "explore"]
+__all__ = ["ControlWidget", "Panel", "error_text", "explore"]
+
+_log = logging.getLogger(__name__)
 
 #: Controls listed at most for one search.
 MAX_SEARCH_RESULTS = 40
@@ -37,6 +40,17 @@ MAX_SEARCH_RESULTS = 40
 
 def _esc(text: Any) -> str:
     return html.escape(str(text))
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for an error caught in a widget callback (a callback has no caller to show a
+    traceback to, so every error is shown in the panel). Expected errors (bad input) show their
+    message; anything else its type and message, with the traceback in the log."""
+    if isinstance(exc, FinopsError | AssumptionError):
+        return f"error: {exc}"
+    _log.error("explorer callback failed", exc_info=exc)
+    text = " ".join(str(exc).split()) or "no message"
+    return f"error: unexpected {type(exc).__name__}: {text} (nothing was changed; the details are in the server log)"
 
 
 def _css_name(path: str) -> str:
@@ -149,8 +163,8 @@ class ControlWidget:
         ex = self.panel.ex
         try:
             ex.stage(self.spec.path, value_of(), coalesce=coalesce)
-        except (FinopsError, AssumptionError) as exc:
-            self.panel.message(f"error: {exc}")
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, see error_text
+            self.panel.message(error_text(exc))
             self.sync()
             return
         self.sync()
@@ -281,8 +295,8 @@ class Panel:
     def _guard(self, fn: Callable[[], Any]) -> None:
         try:
             fn()
-        except (FinopsError, AssumptionError) as exc:
-            self.message(f"error: {exc}")
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, see error_text
+            self.message(error_text(exc))
 
     def message(self, text: str) -> None:
         color = "#c0392b" if text.startswith("error") else "#1e8449"
@@ -309,8 +323,8 @@ class Panel:
     def _on_load(self, change: Mapping[str, Any]) -> None:
         try:
             self.ex.load(self.use_case.value, self.scenario.value)
-        except (FinopsError, AssumptionError) as exc:
-            self.message(f"error: {exc}")
+        except Exception as exc:  # noqa: BLE001 - shown in the panel, see error_text
+            self.message(error_text(exc))
 
     def _on_tornado_kpi(self, change: Mapping[str, Any]) -> None:
         self.ex.tornado_kpi = change["new"]

@@ -58,6 +58,7 @@ from finops_model.inputs.assumptions import (
     get_path,
     load_assumptions,
     load_scenario,
+    published_scenarios,
     replace_path,
 )
 from finops_model.inputs.distributions import (
@@ -311,9 +312,8 @@ class Explorer:
     @property
     def scenario_names(self) -> list[str]:
         """Scenarios under ``root/scenarios``, then the drafts (``drafts/<name>``)."""
-        folder = self.root / "scenarios"
-        names = sorted(p.stem for p in folder.glob("*.yaml"))
-        return names + sorted(draft_name(p.stem) for p in (folder / DRAFTS_FOLDER).glob("*.yaml"))
+        drafts = sorted(draft_name(p.stem) for p in (self.root / "scenarios" / DRAFTS_FOLDER).glob("*.yaml"))
+        return published_scenarios(self.root) + drafts
 
     @property
     def use_case_ids(self) -> list[str]:

@@ -232,6 +232,23 @@ def portfolio_draws(use_case: UseCase, n: int, seed: int, coupling: Coupling = "
     return sample(spec, n, u=u)
 
 
+def simulate_member(use_case: UseCase, catalog: Any, n: int, seed: int, coupling: Coupling = "independent") -> Result:
+    """One use case evaluated on the trials a portfolio run gives it (:func:`portfolio_draws`).
+
+    Every output of one render run (business-case pages, the portfolio page, the workbook and
+    the CSVs) takes a use case's trials from here, so each shows the same figure.
+
+    Returns
+    -------
+    Result
+        The engine's result [USD/month, per KPI unit], with ``seed`` and ``method`` set.
+    """
+    r = evaluate(use_case, portfolio_draws(use_case, n, seed, coupling), catalog, n)
+    r.seed = seed
+    r.method = "mc"
+    return r
+
+
 def _arr(x: Any, n: int) -> Array:
     return np.broadcast_to(np.asarray(x, dtype=float), (n,))
 
@@ -322,7 +339,7 @@ def rollup_use_case(uc: UseCase, catalog: Any, n: int, seed: int, scenario: str,
     from finops_model.governance.verdicts import decision_inputs
 
     d = portfolio_draws(uc, n, seed, coupling)
-    r = evaluate(uc, d, catalog, n)
+    r = evaluate(uc, d, catalog, n)  # the same trials as simulate_member(uc, catalog, n, seed, coupling)
     k = r.kpis
     info = UseCaseInfo.of(uc)
     layers = r.cost_by_layer()

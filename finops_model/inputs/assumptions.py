@@ -27,8 +27,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from finops_model.errors import AssumptionError, CatalogError, Problem, did_you_mean
+from finops_model.errors import AssumptionError, Problem, did_you_mean
+from finops_model.inputs.crossref import use_case_problems
 from finops_model.inputs.distributions import SampleSpec, SpecError, Uncertain, check_correlation
+from finops_model.inputs.hardware import hardware_for
 from finops_model.inputs.schema import Fx, Org, ResolvedUseCase, Scenario, UseCase
 from finops_model.inputs.validation import problems_from_validation_error
 from finops_model.util import yamlio
@@ -38,7 +40,8 @@ ALL = "*"
 
 
 # --------------------------------------------------------------------------- raw helpers
-def _read_mapping(path: Path) -> dict[str, Any]:
+def read_mapping(path: Path) -> dict[str, Any]:
+    """The top-level mapping of a YAML file (an :class:`AssumptionError` for anything else)."""
     data = yamlio.load(path)
     if not isinstance(data, dict):
         raise AssumptionError.single(
@@ -58,7 +61,8 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return out
 
 
-def _validate(cls: type[BaseModel], data: Any, file: str, context: dict | None = None) -> Any:
+def validate_model(cls: type[BaseModel], data: Any, file: str, context: dict | None = None) -> Any:
+    """``cls`` validated from ``data``; an :class:`AssumptionError` naming ``file`` and each field."""
     try:
         return cls.model_validate(data, context=context)
     except ValidationError as exc:
@@ -271,56 +275,15 @@ def _check_correlations(uc: UseCase, file: str) -> list[Problem]:
     return problems
 
 
-def _check_models(uc: UseCase, catalog: Any, file: str) -> list[Problem]:
-    refs: list[tuple[str, str]] = [(f"steps.{n}.model", s.model) for n, s in uc.steps.items()]
-    if uc.rag is not None:
-        refs.append(("rag.embedding_model", uc.rag.embedding_model))
-        if uc.rag.rerank is not None and uc.rag.rerank.model:
-            refs.append(("rag.rerank.model", uc.rag.rerank.model))
-    if uc.hidden.evaluation.judge_model:
-        refs.append(("hidden.evaluation.judge_model", uc.hidden.evaluation.judge_model))
-    problems = []
-    for path, model in refs:
-        try:
-            catalog.price(model)
-        except CatalogError:
-            problems.append(
-                Problem(file, path, f"expected a model in the price catalog, found {model!r}{did_you_mean(model, catalog.model_ids)}")
-            )
-    return problems
+def build_use_case(
+    raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str, hardware: Any = None
+) -> ResolvedUseCase:
+    """Validate one use case's raw data against the schema, the catalogs and the org defaults.
 
-
-def _check_roles(uc: UseCase, file: str) -> list[Problem]:
-    rates = uc.resolved_org.labour_rates
-    problems = []
-    for path, role in _role_refs(uc):
-        if role not in rates:
-            problems.append(Problem(file, path, f"expected a role with a labour rate in org.yaml ({', '.join(sorted(rates))}), found {role!r}{did_you_mean(role, rates)}; "
-                                    f"declare it in org.yaml labour_rates or in this use case as org: {{labour_rates: {{{role}: <CUR/hour>}}}}"))
-    return problems
-
-
-def _role_refs(uc: UseCase) -> Iterator[tuple[str, str]]:
-    h = uc.hidden
-    yield "hidden.prompt_engineering.role", h.prompt_engineering.role
-    yield "hidden.evaluation.rater_role", h.evaluation.rater_role
-    yield "hidden.evaluation.upkeep_role", h.evaluation.upkeep_role
-    yield "hidden.safety.review_role", h.safety.review_role
-    org = uc.resolved_org
-    yield "hidden.human_review.role", h.human_review.role or org.hidden_defaults.review_role
-    yield "hidden.enablement.user_role", h.enablement.user_role
-    yield "hidden.enablement.champions_role", h.enablement.champions_role
-    yield "hidden.enablement.support_role", h.enablement.support_role
-    yield "hidden.platform.operations_role", h.platform.operations_role
-    yield "org.platform.platform_team_role", org.platform.platform_team_role
-    if uc.value.saved_role:
-        yield "value.saved_role", uc.value.saved_role
-    if uc.value.resolution is not None:
-        yield "value.resolution.escalation_role", uc.value.resolution.escalation_role
-
-
-def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, catalog: Any, file: str) -> ResolvedUseCase:
-    """Validate one use case's raw data against the schema, the catalog and the org defaults.
+    Every cross-file reference is resolved here (:func:`finops_model.inputs.crossref.use_case_problems`):
+    models on the price date, roles, correlations, and for self-hosting the GPU, serving curve,
+    rate tier, prefill rate and latency targets against the hardware catalogs (``hardware``,
+    default: the catalogs beside the price catalog, read only when the use case self-hosts).
 
     Raises
     ------
@@ -332,8 +295,10 @@ def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, c
     if not isinstance(org_over, Mapping):
         raise AssumptionError.single(file, "org", f"expected a mapping of organisation overrides, found {org_over!r}")
     data["org"] = deep_merge(org_raw, org_over)
-    uc: ResolvedUseCase = _validate(ResolvedUseCase, data, file)
-    problems = _check_models(uc, catalog, file) + _check_roles(uc, file) + _check_correlations(uc, file)
+    uc: ResolvedUseCase = validate_model(ResolvedUseCase, data, file)
+    if hardware is None and uc.infrastructure.self_hosting is not None:
+        hardware = hardware_for(catalog)
+    problems = use_case_problems(uc, catalog, hardware, file) + _check_correlations(uc, file)
     if problems:
         raise AssumptionError(problems)
     currency = uc.currency or uc.org.currency
@@ -343,15 +308,23 @@ def build_use_case(raw: Mapping[str, Any], org_raw: Mapping[str, Any], fx: Fx, c
 
 
 def load_scenario(path: Path) -> tuple[Scenario, dict[str, Any]]:
-    raw = _read_mapping(path)
+    raw = read_mapping(path)
     raw.setdefault("name", path.stem)
-    sc = _validate(Scenario, raw, str(path))
+    sc = validate_model(Scenario, raw, str(path))
     return sc, raw
+
+
+def published_scenarios(root: str | Path) -> list[str]:
+    """Names of the scenarios published under ``root/scenarios`` (``<name>.yaml`` directly in
+    that folder), sorted. Drafts saved from the explorer (``scenarios/drafts/``) are not
+    published: they load by their relative name (``drafts/<name>``) but the leaders' report
+    leaves them out until someone moves them up one folder."""
+    return sorted(p.stem for p in (Path(root) / "scenarios").glob("*.yaml") if p.is_file())
 
 
 def validate_scenario(data: Mapping[str, Any], file: str) -> Scenario:
     """A scenario overlay's data validated (``AssumptionError`` naming ``file`` and the field)."""
-    return _validate(Scenario, dict(data), file)
+    return validate_model(Scenario, dict(data), file)
 
 
 def apply_scenario(
@@ -423,18 +396,18 @@ def load_assumptions(
             return None
 
     org_path = root / "org.yaml"
-    org_raw = attempt(_read_mapping, org_path) if org_path.exists() else {}
-    org = attempt(_validate, Org, org_raw, str(org_path)) if org_raw is not None else None
+    org_raw = attempt(read_mapping, org_path) if org_path.exists() else {}
+    org = attempt(validate_model, Org, org_raw, str(org_path)) if org_raw is not None else None
     fx_path = root / "fx.yaml"
-    fx_raw = attempt(_read_mapping, fx_path) if fx_path.exists() else {}
-    fx = attempt(_validate, Fx, fx_raw, str(fx_path)) if fx_raw is not None else None
+    fx_raw = attempt(read_mapping, fx_path) if fx_path.exists() else {}
+    fx = attempt(validate_model, Fx, fx_raw, str(fx_path)) if fx_raw is not None else None
     if catalog is None:
         catalog = attempt(load_catalog, root / "catalog" / "models.yaml")
 
     raw_ucs: dict[str, dict[str, Any]] = {}
     files: dict[str, Path] = {}
     for path in sorted((root / "use_cases").glob("*.yaml")):
-        raw = attempt(_read_mapping, path)
+        raw = attempt(read_mapping, path)
         if raw is None:
             continue
         uc_id = raw.get("id")
@@ -456,7 +429,7 @@ def load_assumptions(
     for name in scenarios:
         sc_path = root / "scenarios" / f"{name}.yaml"
         if not sc_path.exists():
-            known = sorted(p.stem for p in (root / "scenarios").glob("*.yaml"))
+            known = published_scenarios(root)
             problems.append(Problem(str(sc_path), "", f"expected a scenario among {', '.join(known) or 'none'}, found {name!r}{did_you_mean(name, known)}"))
             continue
         loaded = attempt(load_scenario, sc_path)
@@ -487,64 +460,3 @@ def load_assumptions(
         raise AssumptionError(problems)
     digest = _digest({"org": org_raw, "fx": fx_raw, "use_cases": {k: raw_ucs[k] for k in built}, "catalog": getattr(catalog, "digest", None)})
     return Assumptions(root, org, fx, catalog, built, files, tuple(scenarios), digest, {"use_cases": raw_ucs, "org": org_raw, "scenarios": overlay_raw})
-
-
-def validate_paths(paths: Iterable[str | Path] = ()) -> tuple[list[str], list[Problem]]:
-    """Validate files or folders; return (lines for valid files, problems).
-
-    A folder is validated as an assumptions root (org, fx, catalog, use cases, scenarios).
-    A single use-case, scenario, org, fx or catalog file is validated in the context of the
-    assumptions folder it lives in.
-    """
-    from finops_model.inputs.catalog import load_catalog
-
-    ok: list[str] = []
-    problems: list[Problem] = []
-    targets = [Path(p) for p in paths] or [ASSUMPTIONS_DIR]
-    for target in targets:
-        try:
-            if target.is_dir():
-                a = load_assumptions(target)
-                for name in sorted(p.stem for p in (target / "scenarios").glob("*.yaml")):
-                    load_assumptions(target, [name], catalog=a.catalog)
-                    ok.append(f"{target / 'scenarios' / (name + '.yaml')}: ok (scenario applies to {len(a.use_cases)} use cases)")
-                ok.append(f"{target / 'org.yaml'}: ok")
-                if (target / "fx.yaml").exists():
-                    ok.append(f"{target / 'fx.yaml'}: ok ({len(a.fx.rates)} rates)")
-                ok.append(f"{target / 'catalog' / 'models.yaml'}: ok ({len(a.catalog.model_ids)} models)")
-                ok.extend(f"{a.files[k]}: ok (use case {k})" for k in a.use_cases)
-            elif not target.exists():
-                problems.append(Problem(str(target), "", "expected a file or folder, found nothing at this path"))
-            else:
-                root = _root_of(target)
-                kind = target.parent.name
-                if target.name == "models.yaml" or kind == "catalog":
-                    cat = load_catalog(target)
-                    ok.append(f"{target}: ok ({len(cat.model_ids)} models)")
-                elif kind == "scenarios":
-                    load_assumptions(root, [target.stem])
-                    ok.append(f"{target}: ok")
-                elif kind == "use_cases":
-                    raw = _read_mapping(target)
-                    load_assumptions(root, use_cases=[raw.get("id", target.stem)])
-                    ok.append(f"{target}: ok")
-                elif target.name == "org.yaml":
-                    _validate(Org, _read_mapping(target), str(target))
-                    ok.append(f"{target}: ok")
-                elif target.name == "fx.yaml":
-                    _validate(Fx, _read_mapping(target), str(target))
-                    ok.append(f"{target}: ok")
-                elif target.name == "levers.yaml":
-                    continue  # lever plans are a decision-layer schema: finops validate checks them
-                else:
-                    problems.append(Problem(str(target), "", "expected org.yaml, fx.yaml, catalog/*.yaml, use_cases/*.yaml or scenarios/*.yaml, found another file"))
-        except AssumptionError as exc:
-            problems.extend(exc.problems)
-    return ok, problems
-
-
-def _root_of(path: Path) -> Path:
-    p = path.resolve().parent
-    if p.name in ("use_cases", "scenarios", "catalog"):
-        return p.parent
-    return p

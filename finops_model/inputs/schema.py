@@ -21,14 +21,24 @@ from pydantic_core import PydanticCustomError
 from finops_model.inputs.fields import F, Fraction, Frozen, Quantity, Real, bounded
 from finops_model.inputs.fields import const as _c
 from finops_model.inputs.schema_selfhost import MultiProvider, SelfHosting
+from finops_model.inputs.validation import rule_error
 
 #: A discount off list price: the rates are multiplied by ``1 − d``, so ``d`` = 1 prices a call at zero.
 Discount = bounded(Fraction, lt=1, why="a discount of 1 makes every price zero")
 
 
 def _iso_text(value: Any) -> Any:
-    """Accept a YAML date (``2026-01-01`` unquoted) as ISO text."""
-    return value.isoformat() if isinstance(value, _dt.date) else value
+    """Accept a YAML date (``2026-01-01`` unquoted) as ISO text; refuse a day the calendar has not."""
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "calendar_date", "expected a calendar date (YYYY-MM-DD), found {found!r}, a day no calendar has", {"found": value}
+            ) from None
+    return value
 
 
 Environment = Literal["production", "staging", "pilot", "development"]
@@ -498,6 +508,16 @@ class UseCase(Frozen):
                 "rag_missing",
                 "expected a rag section because step(s) {steps} use retrieval, found none",
                 {"steps": ", ".join(users)},
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _build_within_horizon(self) -> UseCase:
+        if self.one_off.build_months >= self.horizon_months:
+            raise rule_error(
+                "one_off.build_months",
+                f"expected fewer build months than horizon_months ({self.horizon_months}; no month would be live), "
+                f"found {self.one_off.build_months}",
             )
         return self
 

@@ -12,7 +12,6 @@ so that neither imports the other's private names.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from finops_model.inputs.catalog import ModelPrice
+from finops_model.inputs.crossref import PRIMARY_KINDS, price_date
 from finops_model.inputs.schema import UseCase
 
 Array = NDArray[np.float64]
@@ -28,7 +28,6 @@ Array = NDArray[np.float64]
 __all__ = ["KIND_LABEL", "PRIMARY_KINDS", "Component", "Draws", "per_trial", "price_for"]
 
 #: Step kinds whose base call is the model interaction itself; other kinds are orchestration.
-PRIMARY_KINDS = frozenset({"generation", "agent", "summarisation"})
 #: Cost category of the calls of a step of each orchestration kind (layer ``application_logic``).
 KIND_LABEL = {
     "router": "routing", "tool": "tool-use calls", "validation": "validation and guardrails",
@@ -94,8 +93,7 @@ def price_for(use_case: UseCase, catalog: Any, model: str) -> ModelPrice:
 
     Prices are per token [USD/token]; the date is ``use_case.price_date`` (default: the latest).
     """
-    on = _dt.date.fromisoformat(use_case.price_date) if use_case.price_date else _dt.date.max
-    p = catalog.price(model, on=on)
+    p = catalog.price(model, on=price_date(use_case))
     org_discount = use_case.resolved_org.provider_discounts.get(p.provider)
     if org_discount is not None and org_discount.is_constant and org_discount.median > 0:
         p = p.with_discount(org_discount.median)

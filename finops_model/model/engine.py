@@ -42,6 +42,7 @@ from finops_model.model.components import (
     price_for,
 )
 from finops_model.model.kpis import LAYERS
+from finops_model.util.settings import DEFAULT_TRIALS
 
 Array = NDArray[np.float64]
 
@@ -814,7 +815,7 @@ def evaluation_spec(use_case: UseCase, catalog: Any) -> SampleSpec:
 def simulate(
     use_case: UseCase,
     catalog: Any,
-    n: int = 10_000,
+    n: int = DEFAULT_TRIALS,
     seed: int | np.random.Generator | None = 0,
     method: Method = "mc",
 ) -> Result:

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from finops_model.costs import hidden, interaction, orchestration, volume
 from finops_model.costs import selfhost as sh
 from finops_model.errors import AssumptionError, ModelError, did_you_mean
+from finops_model.inputs.crossref import gpu_hourly_rate, moved_steps, role_message
 from finops_model.inputs.hardware import Hardware, ServingCurve, hardware_for
 from finops_model.inputs.schema import UseCase
 from finops_model.model.components import KIND_LABEL as _KIND_LABEL
@@ -73,7 +74,7 @@ def _rate(v: Any, uc: UseCase, role: str, field_path: str) -> Any:
     assert uc.org is not None
     if role not in uc.org.labour_rates:
         rates = uc.org.labour_rates
-        raise ModelError(f"use case {uc.id}: {field_path}: expected a role with a labour rate in org.yaml ({', '.join(sorted(rates))}), found {role!r}{did_you_mean(role, rates)}")
+        raise ModelError(f"use case {uc.id}: {field_path}: {role_message(role, rates)}")
     return v(f"org.labour_rates.{role}")
 
 
@@ -188,14 +189,10 @@ class SelfHostPlan:
 
 
 def _moved_steps(uc: UseCase) -> tuple[str, ...]:
-    s = uc.infrastructure.self_hosting
-    assert s is not None
-    if s.steps is None:
-        return tuple(n for n, st in uc.steps.items() if st.kind in PRIMARY_KINDS)
-    unknown = [x for x in s.steps if x not in uc.steps]
-    if unknown:
-        raise ModelError(f"use case {uc.id}: infrastructure.self_hosting.steps: expected step names among {', '.join(uc.steps)}, found {unknown[0]!r}{did_you_mean(unknown[0], uc.steps)}")
-    return tuple(s.steps)
+    names, problem = moved_steps(uc)
+    if problem:
+        raise ModelError(f"use case {uc.id}: infrastructure.self_hosting.steps: {problem}")
+    return names
 
 
 def _call_split(uc: UseCase, v: Any, name: str) -> dict[str, Any]:
@@ -285,15 +282,12 @@ def self_hosting_plan(
 
     # throughput at the latency target
     if curve.itl_ms is not None:
-        tput = sh.throughput_at_latency(v(pre + "slo.itl_ms"), curve.itl_ms, curve.tokens_per_s_per_gpu)
+        # validation (inputs.crossref.slo_problems) keeps a target's SLO_TAIL quantile on the
+        # curve; a trial further out in the tail is read at the curve's fastest measured point
+        tput = sh.throughput_at_latency(np.maximum(v(pre + "slo.itl_ms"), curve.itl_ms.min()), curve.itl_ms, curve.tokens_per_s_per_gpu)
         if s.slo.ttft_ms is not None and curve.ttft_ms is not None:
-            tput = np.minimum(tput, sh.throughput_at_latency(v(pre + "slo.ttft_ms"), curve.ttft_ms, curve.tokens_per_s_per_gpu))
-        if np.any(np.isnan(tput)):
-            raise ModelError(
-                f"{where}slo: expected latency targets the serving curve can meet (itl_ms ≥ {curve.itl_ms.min():g}"
-                + (f", ttft_ms ≥ {curve.ttft_ms.min():g}" if curve.ttft_ms is not None and s.slo.ttft_ms is not None else "")
-                + f" for {curve.model} on {curve.gpu} with {curve.engine}), found a tighter target"
-            )
+            ttft = np.maximum(v(pre + "slo.ttft_ms"), curve.ttft_ms.min())
+            tput = np.minimum(tput, sh.throughput_at_latency(ttft, curve.ttft_ms, curve.tokens_per_s_per_gpu))
     else:
         tput = curve.tokens_per_s_per_gpu.max() * np.asarray(v(pre + "sizing.slo_throughput_fraction"), float)
     tput = _n_array(tput, n)
@@ -345,14 +339,13 @@ def self_hosting_plan(
         costs["power and hosting"] = fleet * _n_array(owned["power"] + owned["hosting"], n)[:, None]
         train_rate_default = (gpu.rate("on_demand").value if gpu.rate("on_demand") else 0.0)
     else:
-        rate = gpu.rate(s.tier, s.provider)
+        rate, problem = gpu_hourly_rate(uc, hw)
         if s.gpu_hour_price is not None:
             hourly = _n_array(v(pre + "gpu_hour_price"), n)
         elif rate is None:
-            listed = sorted({f"{r.tier}/{r.provider}" for r in gpu.rates})
-            raise ModelError(f"{where}tier: expected a tier/provider listed for {s.gpu} in gpus.yaml ({', '.join(listed)}) or gpu_hour_price, found {s.tier}/{s.provider or 'any'}")
+            raise ModelError(f"{where}tier: {problem}")
         else:
-            hourly = np.full(n, rate.value)
+            hourly = np.full(n, rate)
         per_gpu = hourly * sh.HOURS_PER_MONTH
         costs["GPUs"] = fleet * per_gpu[:, None]
         od = gpu.rate("on_demand")

@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from finops_model import __version__
+from finops_model.governance.portfolio import simulate_member
 from finops_model.inputs.assumptions import Assumptions, load_assumptions
 from finops_model.model.engine import Result, evaluation_spec, simulate
 from finops_model.reports import charts
 from finops_model.reports.actuals_forecast import business_case_html as actuals_section_html
 from finops_model.reports.html import esc, table_html
 from finops_model.uncertainty.summary import format_value, summarise
+from finops_model.util.settings import DEFAULT_TRIALS
 
 #: Headline KPIs of the executive summary, in order.
 SUMMARY_KPIS = ("avg_monthly_cost", "monthly_value", "cost_per_outcome", "value_per_outcome", "roi", "npv", "payback_month")
@@ -120,23 +122,29 @@ class BusinessCase:
         s = self.summary.set_index("kpi")
         uc = self.use_case
 
-        def card(label: str, value: str, sub: str = "") -> str:
-            return f'<div class="finops-kpi"><div class="l">{esc(label)}</div><div class="v">{esc(value)}</div><div class="l">{esc(sub)}</div></div>'
+        def card(label: str, value: str, sub: str = "", kpi: str = "", stat: str = "", raw: float | None = None) -> str:
+            data = f' data-kpi="{esc(kpi)}" data-stat="{esc(stat)}" data-value="{raw!r}"' if kpi and raw is not None else ""
+            return (f'<div class="finops-kpi"{data}><div class="l">{esc(label)}</div><div class="v">{esc(value)}</div>'
+                    f'<div class="l">{esc(sub)}</div></div>')
 
         mc = s.loc["avg_monthly_cost"]
         cpo = s.loc["cost_per_outcome"]
         vpo = s.loc["value_per_outcome"]
         payback = s.loc["payback_month"]
         pay_text = "not within horizon" if payback["defined_share"] == 0 else f"month {payback['p50']:.0f}"
-        pay_sub = f"pays back in {payback['defined_share']:.0%} of trials" if payback["defined_share"] > 0 else ""
+        pay_sub = f"p50; pays back in {payback['defined_share']:.0%} of trials" if payback["defined_share"] > 0 else ""
+        p_viable = float(s.loc["viable", "mean"])
         cards = [
-            card(f"cost per {uc.value.outcome}", format_value(cpo["p50"], "USD") if cpo["defined_share"] else "undefined", f"p50; value {format_value(vpo['p50'], 'USD')}"),
-            card("P(viable)", f"{s.loc['viable', 'mean']:.0%}", "cost per outcome < value per outcome"),
-            card("monthly cost (p50)", "$" + format_value(mc["p50"], "USD"), f"90% band ${format_value(mc['p5'], 'USD')} – ${format_value(mc['p95'], 'USD')}"),
-            card("monthly value (p50)", "$" + format_value(s.loc["monthly_value", "p50"], "USD")),
-            card("ROI over horizon (p50)", format_value(s.loc["roi", "p50"], "fraction")),
-            card("NPV (p50)", "$" + format_value(s.loc["npv", "p50"], "USD"), f"P(NPV > 0) = {np.mean(self.result.kpis['npv'] > 0):.0%}"),
-            card("payback", pay_text, pay_sub),
+            card(f"cost per {uc.value.outcome} (p50)", "$" + format_value(cpo["p50"], "USD") if cpo["defined_share"] else "undefined",
+                 f"value per {uc.value.outcome} ${format_value(vpo['p50'], 'USD')} (p50)", "cost_per_outcome", "p50", _finite(cpo["p50"])),
+            card("P(viable)", f"{p_viable:.0%}", "share of trials where cost per outcome < value per outcome", "viable", "mean", p_viable),
+            card("monthly cost (p50)", "$" + format_value(mc["p50"], "USD"), f"90% band ${format_value(mc['p5'], 'USD')} – ${format_value(mc['p95'], 'USD')}",
+                 "avg_monthly_cost", "p50", _finite(mc["p50"])),
+            card("monthly value (p50)", "$" + format_value(s.loc["monthly_value", "p50"], "USD"), "", "monthly_value", "p50", _finite(s.loc["monthly_value", "p50"])),
+            card("ROI over horizon (p50)", format_value(s.loc["roi", "p50"], "fraction"), "", "roi", "p50", _finite(s.loc["roi", "p50"])),
+            card("NPV (p50)", "$" + format_value(s.loc["npv", "p50"], "USD"), f"P(NPV > 0) = {np.mean(self.result.kpis['npv'] > 0):.0%}",
+                 "npv", "p50", _finite(s.loc["npv", "p50"])),
+            card("payback (p50)", pay_text, pay_sub, "payback_month", "p50", _finite(payback["p50"]) if payback["defined_share"] > 0 else None),
         ]
         verdict = ""
         if self.decision is not None:
@@ -270,6 +278,15 @@ class BusinessCase:
         return as_html(f"<p class='finops-stamp'>Reproducibility stamp — {esc(text)}</p>")
 
 
+def _finite(x: Any) -> float | None:
+    """``x`` as a float, or None when it is missing or not finite (an undefined statistic)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
 def tco_frame(tco: Any) -> pd.DataFrame:
     """API vs self-hosted vs hybrid: totals over the horizon, $/1M tokens, P(cheaper)."""
     summ = tco.summary()
@@ -314,7 +331,7 @@ def tco_section_html(tco: Any) -> str:
     return charts.chart_html(chart) + table_html(tco_frame(tco), fmt) + "<ul>" + "".join(f"<li>{esc(f)}</li>" for f in facts) + "</ul>"
 
 
-def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | None = None, scenarios: tuple[str, ...] = ()) -> Any:
+def build_vs_buy_page(trials: int = DEFAULT_TRIALS, seed: int = 0, assumptions_dir: str | None = None, scenarios: tuple[str, ...] = ()) -> Any:
     """Build versus buy for every use case with a self-hosting option, as one HTML page body."""
     from finops_model.decisions.build_vs_buy import compare_deployments
 
@@ -338,7 +355,7 @@ def build_vs_buy_page(trials: int = 2000, seed: int = 0, assumptions_dir: str | 
 def build_business_case(
     use_case: str,
     scenarios: list[str] | tuple[str, ...] = (),
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int = 0,
     method: str = "mc",
     assumptions_dir: str | None = None,
@@ -368,7 +385,9 @@ def build_business_case(
     uc = a.use_case(use_case)
     with warnings.catch_warnings(record=True) as caught:  # warnings become report notes
         warnings.simplefilter("always")
-        result = simulate(uc, a.catalog, trials, seed, method)  # type: ignore[arg-type]
+        # Monte Carlo: the trials every output of a render run gives this use case (the
+        # portfolio page, the workbook and the CSVs read the same ones)
+        result = simulate_member(uc, a.catalog, trials, seed) if method == "mc" else simulate(uc, a.catalog, trials, seed, method)  # type: ignore[arg-type]
         case = BusinessCase(a, use_case, result, summarise(result), trials, seed, method, tuple(scenarios))
         _attach_gate_and_decision(case)
         if sensitivity:

@@ -22,10 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from finops_model.inputs.assumptions import Assumptions, load_assumptions
-from finops_model.model.engine import Result, simulate
+from finops_model.governance.portfolio import simulate_member
+from finops_model.inputs.assumptions import Assumptions, load_assumptions, published_scenarios
+from finops_model.model.engine import Result
 from finops_model.model.kpis import LAYERS
 from finops_model.reports.summaries import assumptions_table
+from finops_model.util.settings import DEFAULT_TRIALS
 from finops_model.util.sheets import write_csv, write_xlsx
 
 BASELINE = "baseline"
@@ -43,11 +45,11 @@ def _pct(x: np.ndarray) -> tuple[float, float, float]:
 def _simulate_all(a: Assumptions, trials: int, seed: int) -> dict[str, Result]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return {uc_id: simulate(uc, a.catalog, trials, seed) for uc_id, uc in a.use_cases.items()}
+        return {uc_id: simulate_member(uc, a.catalog, trials, seed) for uc_id, uc in a.use_cases.items()}
 
 
 def portfolio_views(
-    scenarios: Sequence[str] = (), trials: int = 4000, seed: int = 0, assumptions_dir: str | Path | None = None
+    scenarios: Sequence[str] = (), trials: int = DEFAULT_TRIALS, seed: int = 0, assumptions_dir: str | Path | None = None
 ) -> dict[str, pd.DataFrame]:
     """Simulate every use case under baseline and each scenario (same seed: paired trials).
 
@@ -142,4 +144,4 @@ def write_portfolio_exports(a: Assumptions, folder: Path, scenarios: Sequence[st
 
 
 def _default_scenarios(a: Assumptions) -> list[str]:
-    return sorted(p.stem for p in (a.root / "scenarios").glob("*.yaml") if p.stem != BASELINE)
+    return [name for name in published_scenarios(a.root) if name != BASELINE]

@@ -21,6 +21,7 @@ from finops_model.reports.business_case import STYLE, as_html
 from finops_model.reports.html import esc, table_html
 from finops_model.uncertainty.summary import format_value
 from finops_model.util.paths import ASSUMPTIONS_DIR
+from finops_model.util.settings import DEFAULT_TRIALS
 
 USD = "USD"
 
@@ -81,13 +82,32 @@ class PortfolioPage:
         body += "<h3>Monthly cost by use case and scenario [USD/month, p50]</h3>" + table_html(pd.DataFrame(by_uc), {c: USD for c in by_uc[0] if c != "use_case"} if by_uc else {})
         return as_html(body)
 
+    def use_case_frame(self) -> pd.DataFrame:
+        """One row per use case under the reference scenario, headed for people [USD/month, USD/outcome]."""
+        rows = []
+        for uc_id, ru in self.portfolio.use_cases[self.reference].items():
+            st, info = ru.stats, self.portfolio.info[uc_id]
+            rows.append({
+                "use case": uc_id, "owner": info.owner, "team": info.team,
+                "monthly cost p50 [USD/month]": st["avg_monthly_cost"]["p50"],
+                "p5 [USD/month]": st["avg_monthly_cost"]["p5"], "p95 [USD/month]": st["avg_monthly_cost"]["p95"],
+                "monthly value p50 [USD/month]": st["monthly_value"]["p50"],
+                "cost per outcome p50 [USD]": st["cost_per_outcome"]["p50"],
+                "value per outcome p50 [USD]": st["value_per_outcome"]["p50"],
+                "P(viable)": st["viable"]["mean"],
+            })
+        return pd.DataFrame(rows)
+
     def html_use_cases(self) -> Any:
-        df = self.portfolio.use_case_table(self.reference)
-        fmt = {c: (USD if "cost" in c or "value" in c else "fraction") for c in df.columns if df[c].dtype != object and c not in ("use_case",)}
-        fmt["p_viable"] = "fraction"
-        bars = charts.bar_chart(df.assign(cost=df["avg_monthly_cost_mean"])[["use_case", "cost"]], "cost", "use_case",
-                                "Monthly cost by use case [USD/month, mean]", "USD/month")
-        return as_html("<h2>Use cases</h2>" + charts.chart_html(bars) + table_html(df, fmt))
+        df = self.use_case_frame()
+        fmt = {c: (USD if "[USD" in c else "fraction") for c in df.columns if c not in ("use case", "owner", "team")}
+        bars = charts.bar_chart(df.rename(columns={"monthly cost p50 [USD/month]": "cost", "use case": "use_case"})[["use_case", "cost"]],
+                                "cost", "use_case", "Monthly cost by use case [USD/month, p50]", "USD/month")
+        rows = "".join(
+            f'<tr data-use-case="{esc(r["use case"])}" data-kpi="avg_monthly_cost" data-stat="p50" data-value="{float(r["monthly cost p50 [USD/month]"])!r}"></tr>'
+            for _, r in df.iterrows())
+        return as_html("<h2>Use cases</h2>" + charts.chart_html(bars) + table_html(df, fmt)
+                       + f"<table hidden class='finops-data'>{rows}</table>")
 
     def html_splits(self) -> Any:
         p = self.portfolio
@@ -153,7 +173,7 @@ def _usd(x: float) -> str:
     return format_value(float(x), USD)
 
 
-def build_portfolio_page(scenarios: list[str] | tuple[str, ...] = (), trials: int = 4000, seed: int = 0,
+def build_portfolio_page(scenarios: list[str] | tuple[str, ...] = (), trials: int = DEFAULT_TRIALS, seed: int = 0,
                          allocate: str = "spend", assumptions_dir: str = "") -> PortfolioPage:
     """Roll up every use case under baseline and each scenario; compute decisions.
 
@@ -168,12 +188,12 @@ def build_portfolio_page(scenarios: list[str] | tuple[str, ...] = (), trials: in
         Assumptions folder ('' = the project's).
     """
     from finops_model.governance.portfolio import load_portfolio, rollup_assumptions
-    from finops_model.governance.verdicts import decision_inputs, recommend
-    from finops_model.model.engine import simulate
+    from finops_model.governance.verdicts import recommend
+    from finops_model.inputs.assumptions import published_scenarios
 
     root = assumptions_dir or None
     base_dir = ASSUMPTIONS_DIR if root is None else Path(root)
-    available = sorted(p.stem for p in (base_dir / "scenarios").glob("*.yaml"))
+    available = published_scenarios(base_dir)
     reference = "baseline" if "baseline" in available else None
     wanted = list(scenarios) or [s for s in available if s != reference]
     names = ([reference] if reference else []) + [s for s in wanted if s != reference]
@@ -182,12 +202,10 @@ def build_portfolio_page(scenarios: list[str] | tuple[str, ...] = (), trials: in
         loaded = load_portfolio(root, tuple(names))
         portfolio = rollup_assumptions(loaded, n=trials, seed=seed)
         ref = next(iter(loaded))
-        a = loaded[ref]
         decisions = {}
-        for uc_id, uc in a.use_cases.items():
-            r = simulate(uc, a.catalog, trials, seed)
+        for uc_id, ru in portfolio.use_cases[ref].items():  # the roll-up's own trials: no second simulation
             g = portfolio.gate.get(uc_id)
-            decisions[uc_id] = recommend(uc_id, decision_inputs(uc, r, r.inputs), g.passed if g else True, g.missing if g else ())
+            decisions[uc_id] = recommend(uc_id, ru.decision, g.passed if g else True, g.missing if g else ())
     return PortfolioPage(portfolio, loaded, ref, allocate, trials, seed, decisions)
 
 

@@ -32,6 +32,7 @@ from typing import Any
 
 from finops_model.errors import FinopsError
 from finops_model.util.paths import PROJECT_ROOT
+from finops_model.util.settings import DEFAULT_TRIALS
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 
@@ -186,7 +187,7 @@ def _progress(done: int, total: int, label: str) -> None:
 def render(
     use_cases: Iterable[str] | None = None,
     scenarios: Sequence[str] = (),
-    trials: int = 10_000,
+    trials: int = DEFAULT_TRIALS,
     seed: int = 0,
     out: str | Path | None = None,
     jobs: int = 1,
@@ -235,7 +236,7 @@ def render(
             ("business_case", uc, str(tmp / "business_cases"), {"scenarios": list(scenarios), "trials": trials, "seed": seed, "method": method, "assumptions_dir": adir})
             for uc in ids
         ]
-        page_params = {"scenarios": list(scenarios), "trials": min(trials, 4000), "seed": seed, "assumptions_dir": adir}
+        page_params = {"scenarios": list(scenarios), "trials": trials, "seed": seed, "assumptions_dir": adir}
         for page in pages:
             if (NOTEBOOK_DIR / f"{page}.ipynb").exists():
                 declared = notebook_parameters(NOTEBOOK_DIR / f"{page}.ipynb")

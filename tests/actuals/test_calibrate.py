@@ -10,7 +10,8 @@ from numpy.testing import assert_allclose
 from finops_model.actuals.calibrate import calibrate, match_steps, overlay, write_overlay
 from finops_model.actuals.forecast import bill_forecast
 from finops_model.errors import FinopsError
-from finops_model.inputs.assumptions import load_assumptions, validate_paths
+from finops_model.inputs.assumptions import load_assumptions
+from finops_model.inputs.boundary import validate_paths
 from finops_model.model.engine import simulate
 
 

@@ -294,7 +294,7 @@ def test_main_validate_unrelated_file(capsys, tmp_path):
     f = _write(tmp_path / "notes.yaml", {"a": 1})
     rc, _, err = _validate(capsys, f)
     assert rc == 2
-    assert err[0].startswith(f"{f}: expected org.yaml, fx.yaml")
+    assert err[0].startswith(f"{f}: expected one of org.yaml, fx.yaml")
 
 
 def test_main_validate_bad_option_is_usage_error(capsys):

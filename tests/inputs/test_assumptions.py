@@ -28,8 +28,8 @@ from finops_model.inputs.assumptions import (
     iter_uncertain,
     load_assumptions,
     sample_spec,
-    validate_paths,
 )
+from finops_model.inputs.boundary import validate_paths
 from finops_model.inputs.distributions import Uncertain, sample
 from finops_model.inputs.schema import Fx, Scenario
 from finops_model.util.paths import ASSUMPTIONS_DIR

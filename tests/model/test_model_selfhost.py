@@ -11,8 +11,9 @@ import yaml
 from numpy.testing import assert_allclose
 
 from finops_model.decisions.build_vs_buy import compare_deployments
-from finops_model.errors import ModelError
+from finops_model.errors import AssumptionError, ModelError
 from finops_model.inputs.assumptions import load_assumptions, replace_path
+from finops_model.inputs.distributions import Uncertain
 from finops_model.model.engine import simulate
 
 DATA = Path(__file__).parents[1] / "data"
@@ -88,19 +89,28 @@ def test_infrastructure_components_faster_gpu_never_costs_more(tmp_path):
     assert np.all(fast.plan.gpu_seconds_per_request < slow.plan.gpu_seconds_per_request)
 
 
-def test_self_hosting_plan_errors_name_the_field(tmp_path):
-    a, uc = _worked(tmp_path, slo={"itl_ms": 5})
-    with pytest.raises(ModelError, match=r"infrastructure\.self_hosting\.slo: expected latency targets .*itl_ms ≥ 10"):
-        compare_deployments(uc, a.catalog, n=2)
-    a, uc = _worked(tmp_path / "b", tier="reserved_3y")
-    with pytest.raises(ModelError, match=r"infrastructure\.self_hosting\.tier: expected a tier/provider listed for test-gpu"):
-        compare_deployments(uc, a.catalog, n=2)
-    a, uc = _worked(tmp_path / "c", gpu="test-gpuu")
-    with pytest.raises(ModelError, match=r"self_hosting\.gpu: expected a GPU of gpus\.yaml .*did you mean 'test-gpu'"):
-        compare_deployments(uc, a.catalog, n=2)
-    a, uc = _worked(tmp_path / "d", engine="maxonly")
-    with pytest.raises(ModelError, match=r"sizing\.prefill_tokens_per_s_per_gpu: expected a prefill rate"):
-        compare_deployments(uc, a.catalog, n=2)
+@pytest.mark.parametrize(("over", "pattern"), [
+    ({"slo": {"itl_ms": 5}}, r"worked\.yaml: infrastructure\.self_hosting\.slo\.itl_ms: expected a latency target .*itl_ms ≥ 10"),
+    ({"slo": {"itl_ms": "8 to 20"}}, r"self_hosting\.slo\.itl_ms: expected a latency target .*0\.1% quantile"),
+    ({"tier": "reserved_3y"}, r"infrastructure\.self_hosting\.tier: expected a tier/provider listed for test-gpu"),
+    ({"gpu": "test-gpuu"}, r"self_hosting\.gpu: expected a GPU of gpus\.yaml .*did you mean 'test-gpu'"),
+    ({"engine": "maxonly"}, r"sizing\.prefill_tokens_per_s_per_gpu: expected a prefill rate"),
+    ({"steps": ["answerr"]}, r"self_hosting\.steps: expected step names among .*did you mean 'answer'"),
+    ({"staff": {"ops_role": "sre"}}, r"self_hosting\.staff\.ops_role: expected a role with a labour rate"),
+    ({"tier": "owned", "gpu_hour_price": 2}, r"self_hosting\.gpu_hour_price: expected none for tier 'owned'"),
+])
+def test_self_hosting_references_refused_at_load_naming_the_field(tmp_path, over, pattern):
+    with pytest.raises(AssumptionError, match=pattern):
+        _worked(tmp_path, **over)
+
+
+def test_self_hosting_plan_reads_a_tail_target_at_the_fastest_point(tmp_path):
+    # an uncertain target whose 0.1 % quantile the curve meets: the rare trial tighter than the
+    # fastest measured point is read at that point, never a NaN fleet
+    a, uc = _worked(tmp_path, slo={"itl_ms": {"uniform": [10.5, 40]}})
+    uc = replace_path(uc, "infrastructure.self_hosting.slo.itl_ms", Uncertain.constant(5.0))
+    p = compare_deployments(uc, a.catalog, n=2).plan
+    assert np.all(np.isfinite(p.gpus))
 
 
 def test_self_hosting_plan_max_throughput_curve_uses_slo_fraction(tmp_path):

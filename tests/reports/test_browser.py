@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from browser_helpers import ARTIFACTS, CHROMIUM, FLAGS, NO_CHROMIUM
 from conftest import TEST_ASSUMPTIONS
 
 from finops_model.reports.render import render
 
-CHROMIUM = os.environ.get("FINOPS_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parents[1] / "artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)"),
-]
+pytestmark = [pytest.mark.browser, NO_CHROMIUM]
 
 
 @pytest.fixture(scope="module")
