@@ -35,10 +35,10 @@ def synthetic_use_cases(count: int, root: Path = FIXTURE) -> tuple[list, object,
     """
     import copy
 
-    from finops_model.inputs.assumptions import _read_mapping, build_use_case, load_assumptions
+    from finops_model.inputs.assumptions import build_use_case, load_assumptions, read_mapping
 
     a = load_assumptions(root)
-    base = _read_mapping(root / "use_cases" / "worked.yaml")
+    base = read_mapping(root / "use_cases" / "worked.yaml")
     org_raw = a.raw["org"]
     envs = ("production", "production", "production", "pilot", "staging")
     out = []

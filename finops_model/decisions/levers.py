@@ -78,7 +78,24 @@ lever                      stage                  effect
                                                   of provisioned throughput and endpoints
 ``vendor_discount``        vendor                 negotiated / committed-use discount by
                                                   provider
+``human_review``           labour                 review sampling rate (``min(current, new)``)
+                                                  and minutes per review cut by tooling
+``prompt_automation``      labour                 prompt-engineering FTE, rater and upkeep
+                                                  hours cut by automation; added automated
+                                                  golden-set runs priced by the engine
+``enablement``             labour                 champions FTE, internal support and training
+                                                  hours (self-serve enablement)
+``platform_share``         labour                 the use case's share of the platform pool
+                                                  and its own operations toil (automation)
 =========================  =====================  ==========================================
+
+The four labour levers form a ninth stage, ``labour``, after the domain reference's eight:
+hidden labour is most of the monthly cost of most use cases, so a plan that stops at the model
+bill misses where the money is. They act on the ``hidden.*`` draws (so every labour input keeps
+its own uncertainty, multiplied by the lever's uncertain reduction) and never act on steps
+(``steps:`` is refused). Their ``monthly_cost`` is the tooling or licence that buys the
+reduction and lands in the cost line the lever reduces (``hidden.<section>.tooling_per_month``),
+so the net saving shows in that line. A labour lever that would change nothing is refused.
 
 The vendor discount is applied through the organisation's ``provider_discounts``, which the
 engine prices as a point value: its uncertainty is taken at its median.
@@ -94,7 +111,7 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from finops_model.errors import AssumptionError, CatalogError, ModelError, Problem, did_you_mean
 from finops_model.inputs.assumptions import (
@@ -121,11 +138,12 @@ STAGES: tuple[str, ...] = (
     "batch",
     "infrastructure",
     "vendor",
+    "labour",
 )
 
 Stage = Literal[
     "observability", "prompt_compression", "routing", "context_engineering", "caching", "batch",
-    "infrastructure", "vendor",
+    "infrastructure", "vendor", "labour",
 ]
 
 #: Readable stage titles for reports.
@@ -138,6 +156,7 @@ STAGE_TITLES: dict[str, str] = {
     "batch": "Batch, async and execution controls",
     "infrastructure": "Infrastructure commitments",
     "vendor": "Vendor contracts",
+    "labour": "Labour: review, eval, enablement, platform",
 }
 
 Draws = dict[str, Any]
@@ -597,9 +616,142 @@ class VendorDiscount(Lever):
         return state.with_(uc.model_copy(update={"org": org}))
 
 
+# --------------------------------------------------------------------------- labour levers
+class LabourLever(Lever):
+    """Base of the labour levers: no ``steps``, at least one effect, cost in the line reduced."""
+
+    default_stage: ClassVar[str] = "labour"
+    effects: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _plan(self) -> LabourLever:
+        if self.steps is not None:
+            raise ValueError(f"expected no steps: a {self.kind} lever acts on the hidden labour lines, not on steps (remove steps)")
+        if not any(getattr(self, f) is not None and getattr(self, f).support[1] > 0 for f in self.effects):
+            raise ValueError(f"expected at least one of {', '.join(self.effects)} above 0, found none (the lever would change nothing)")
+        return self
+
+
+def _reduce(state: LeverState, path: str, reduction: Any) -> dict[str, Any]:
+    """``{path: draw × (1 − reduction)}`` where the use case draws ``path`` [its unit]."""
+    return _scale(state, [path], 1.0 - _arr(reduction))
+
+
+class HumanReviewLever(LabourLever):
+    """Human review: sample fewer outputs and make each review faster with tooling.
+
+    ``share_reviewed = min(current, share_reviewed)`` (a sampling plan, e.g. 100% → 20%, never
+    raises the rate); ``minutes_per_review × (1 − minutes_reduction)`` (pre-annotation, queues,
+    diffs of what changed). Tooling: ``monthly_cost`` → ``hidden.human_review.tooling_per_month``.
+    """
+
+    kind: ClassVar[str] = "human_review"
+    cost_path: ClassVar[str] = "hidden.human_review.tooling_per_month"
+    effects: ClassVar[tuple[str, ...]] = ("share_reviewed", "minutes_reduction")
+    lever: Literal["human_review"] = "human_review"
+    share_reviewed: Fraction | None = F("fraction", "sampling rate after the lever (none: unchanged)", None)
+    minutes_reduction: Fraction = F("fraction", "share of minutes per review saved by tooling", _c(0))
+
+    def transform(self, state: LeverState, p: Mapping[str, Any]) -> LeverState:
+        hr = "hidden.human_review."
+        updates = _reduce(state, hr + "minutes_per_review", p["minutes_reduction"])
+        if self.share_reviewed is not None:
+            updates[hr + "share_reviewed"] = np.minimum(_arr(state.get(hr + "share_reviewed")), _arr(p["share_reviewed"]))
+        return state.with_(updates=updates)
+
+
+class PromptAutomation(LabourLever):
+    """Prompt engineering and evaluation automated: optimisers, LLM-as-judge, synthetic cases.
+
+    ``prompt_engineering.fte × (1 − fte_reduction)``, ``human_rater_hours × (1 −
+    rater_hours_reduction)``, ``dataset_upkeep_hours × (1 − upkeep_reduction)``; automation runs
+    the golden set more often: ``runs_per_month + added_runs_per_month`` (system and judge calls
+    priced by the engine). Licence: ``monthly_cost`` → ``hidden.prompt_engineering.tooling_per_month``.
+    """
+
+    kind: ClassVar[str] = "prompt_automation"
+    cost_path: ClassVar[str] = "hidden.prompt_engineering.tooling_per_month"
+    effects: ClassVar[tuple[str, ...]] = ("fte_reduction", "rater_hours_reduction", "upkeep_reduction")
+    lever: Literal["prompt_automation"] = "prompt_automation"
+    fte_reduction: Fraction = F("fraction", "share of prompt-engineering FTE saved", _c(0))
+    rater_hours_reduction: Fraction = F("fraction", "share of human rater hours replaced by judges", _c(0))
+    upkeep_reduction: Fraction = F("fraction", "share of golden-set upkeep hours saved", _c(0))
+    added_runs_per_month: Quantity = F("runs/month", "extra automated golden-set runs", _c(0))
+
+    def transform(self, state: LeverState, p: Mapping[str, Any]) -> LeverState:
+        ev = "hidden.evaluation."
+        updates = {
+            **_reduce(state, "hidden.prompt_engineering.fte", p["fte_reduction"]),
+            **_reduce(state, ev + "human_rater_hours_per_month", p["rater_hours_reduction"]),
+            **_reduce(state, ev + "dataset_upkeep_hours_per_month", p["upkeep_reduction"]),
+        }
+        if np.any(np.asarray(p["added_runs_per_month"]) != 0):
+            updates[ev + "runs_per_month"] = _arr(state.get(ev + "runs_per_month")) + _arr(p["added_runs_per_month"])
+        return state.with_(updates=updates)
+
+
+class EnablementLever(LabourLever):
+    """Enablement matured: fewer champions, self-serve support and shorter, targeted training.
+
+    ``champions_fte × (1 − champions_reduction)``, ``support_hours × (1 − support_reduction)``,
+    training and refresher hours ``× (1 − training_reduction)``. Tooling: ``monthly_cost`` →
+    ``hidden.enablement.tooling_per_month``.
+    """
+
+    kind: ClassVar[str] = "enablement"
+    cost_path: ClassVar[str] = "hidden.enablement.tooling_per_month"
+    effects: ClassVar[tuple[str, ...]] = ("champions_reduction", "support_reduction", "training_reduction")
+    lever: Literal["enablement"] = "enablement"
+    champions_reduction: Fraction = F("fraction", "share of champions FTE released", _c(0))
+    support_reduction: Fraction = F("fraction", "share of internal support hours saved", _c(0))
+    training_reduction: Fraction = F("fraction", "share of training and refresher hours saved", _c(0))
+
+    def transform(self, state: LeverState, p: Mapping[str, Any]) -> LeverState:
+        en = "hidden.enablement."
+        t = p["training_reduction"]
+        return state.with_(updates={
+            **_reduce(state, en + "champions_fte", p["champions_reduction"]),
+            **_reduce(state, en + "support_hours_per_month", p["support_reduction"]),
+            **_reduce(state, en + "training_hours_per_user", t),
+            **_reduce(state, en + "refresher_hours_per_user_per_year", t),
+        })
+
+
+class PlatformShareLever(LabourLever):
+    """A leaner shared platform and automated operations toil.
+
+    ``share_of_platform × (1 − share_reduction)`` and ``operations_hours × (1 −
+    operations_reduction)``. A smaller share is a saving only when the pool itself shrinks
+    (self-service, consolidated gateways): moving the share to another use case is not. Tooling:
+    ``monthly_cost`` → ``hidden.platform.tooling_per_month``.
+    """
+
+    kind: ClassVar[str] = "platform_share"
+    cost_path: ClassVar[str] = "hidden.platform.tooling_per_month"
+    effects: ClassVar[tuple[str, ...]] = ("share_reduction", "operations_reduction")
+    lever: Literal["platform_share"] = "platform_share"
+    share_reduction: Fraction = F("fraction", "share of this use case's platform-pool share removed", _c(0))
+    operations_reduction: Fraction = F("fraction", "share of its operations hours automated", _c(0))
+
+    def transform(self, state: LeverState, p: Mapping[str, Any]) -> LeverState:
+        pl = "hidden.platform."
+        return state.with_(updates={
+            **_reduce(state, pl + "share_of_platform", p["share_reduction"]),
+            **_reduce(state, pl + "operations_hours_per_month", p["operations_reduction"]),
+        })
+
+
+#: Labour lever kinds (stage ``labour``) and the hidden-cost section each acts on.
+LABOUR_LEVERS: dict[str, str] = {
+    "human_review": "hidden.human_review", "prompt_automation": "hidden.prompt_engineering",
+    "enablement": "hidden.enablement", "platform_share": "hidden.platform",
+}
+
+
 AnyLever = Annotated[
     Observability | PromptCompression | Routing | ContextEngineering | ResponseCache | PromptCaching
-    | Batch | RetryReduction | AgentStepCap | InfrastructureCommitment | VendorDiscount,
+    | Batch | RetryReduction | AgentStepCap | InfrastructureCommitment | VendorDiscount
+    | HumanReviewLever | PromptAutomation | EnablementLever | PlatformShareLever,
     Field(discriminator="lever"),
 ]
 
@@ -607,6 +759,7 @@ AnyLever = Annotated[
 LEVER_KINDS: tuple[str, ...] = (
     "observability", "prompt_compression", "routing", "context_engineering", "response_cache",
     "prompt_caching", "batch", "retry_reduction", "agent_step_cap", "infrastructure", "vendor_discount",
+    "human_review", "prompt_automation", "enablement", "platform_share",
 )
 
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(list[AnyLever])
@@ -761,12 +914,50 @@ def load_lever_plans(path: str | Path | None = None) -> LeverPlans:
     return LeverPlans(plans, str(path), doc.description)
 
 
+def check_plans(plans: LeverPlans, use_cases: Mapping[str, UseCase], catalog: Any, n: int = 16) -> list[Problem]:
+    """Every problem of ``plans`` against the use cases they name (for ``finops validate``).
+
+    A plan key must be a use-case id or ``'*'``; each use case's plan is applied on ``n`` trials
+    (unknown steps or models are refused as at run time); a labour lever in a use case's own
+    plan that changes none of its inputs (the labour line is zero) is refused.
+    """
+    problems: list[Problem] = []
+    for key in plans.plans:
+        if key != "*" and key not in use_cases:
+            problems.append(Problem(plans.file, f"plans.{key}", f"expected a use case id or '*', found {key!r}{did_you_mean(key, use_cases)}"))
+    for uc_id, uc in use_cases.items():
+        key = uc_id if uc_id in plans.plans else "*"
+        plan = plans.for_use_case(uc_id)
+        if not plan:
+            continue
+        try:
+            state = initial_state(uc, plan, catalog, n, 0, "mc", f"{plans.file}: plans.{key}")
+            for i, lev in enumerate(plan):
+                if key != "*" and lev.kind in LABOUR_LEVERS and not _changes(lev, state):
+                    problems.append(Problem(
+                        plans.file, f"plans.{key}.{i}",
+                        f"expected a labour line to act on, found {LABOUR_LEVERS[lev.kind]} at zero in use case {uc_id} (lever {lev.name} would change nothing)",
+                    ))
+                state = apply(lev, state)
+        except AssumptionError as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+def _changes(lever: Lever, state: LeverState) -> bool:
+    after = lever.transform(state, lever.params(state))
+    return after.use_case is not state.use_case or any(
+        not np.array_equal(np.asarray(v), np.asarray(state.draws.get(k, np.nan))) for k, v in after.draws.items()
+    )
+
+
 __all__ = [
     "STAGES", "STAGE_TITLES", "LEVER_KINDS", "Lever", "LeverState", "LeverPlans", "Observability",
     "PromptCompression", "Routing", "ContextEngineering", "ResponseCache", "PromptCaching", "Batch",
     "RetryReduction", "AgentStepCap", "InfrastructureCommitment", "VendorDiscount", "apply",
     "apply_all", "initial_state", "evaluate_state", "simulate_levers", "lever_inputs",
-    "parse_levers", "load_lever_plans", "check_labels",
+    "parse_levers", "load_lever_plans", "check_labels", "HumanReviewLever", "PromptAutomation",
+    "EnablementLever", "PlatformShareLever", "LABOUR_LEVERS", "check_plans",
 ]
 
 

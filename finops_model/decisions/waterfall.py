@@ -281,11 +281,11 @@ def format_waterfall(w: Waterfall, title: str = "") -> str:
         return "" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:,.0f}"
 
     lines = [title or f"Savings waterfall: {w.use_case_id} — {w.kpi} [{w.unit}], {w.n_trials:,} paired trials"]
-    header = f"{'stage':<38}{'saving p50':>14}{'p5 … p95':>26}{'share':>8}{'alone p50':>14}  levers"
+    header = f"{'stage':<44}{'saving p50':>14}{'p5 … p95':>26}{'share':>8}{'alone p50':>14}  levers"
     lines += [header, "-" * len(header)]
     for _, r in df.iterrows():
         if r["stage"] in ("baseline", "optimised"):
-            lines.append(f"{r['title']:<38}{money(r['cost_p50']):>14}{money(r['cost_p5']) + ' … ' + money(r['cost_p95']):>26}")
+            lines.append(f"{r['title']:<44}{money(r['cost_p50']):>14}{money(r['cost_p5']) + ' … ' + money(r['cost_p95']):>26}")
             continue
         sv = r.get("share_of_saving")
         share = "" if pd.isna(sv) else ("0%" if abs(sv) < 0.005 else f"{sv:.0%}")
@@ -293,7 +293,7 @@ def format_waterfall(w: Waterfall, title: str = "") -> str:
         levers = r.get("levers") or ""
         levers = "" if (isinstance(levers, float) or not levers) else levers
         lines.append(
-            f"{r['title']:<38}{money(r['saving_p50']):>14}{money(r['saving_p5']) + ' … ' + money(r['saving_p95']):>26}"
+            f"{r['title']:<44}{money(r['saving_p50']):>14}{money(r['saving_p5']) + ' … ' + money(r['saving_p95']):>26}"
             f"{share:>8}{alone:>14}  {levers}"
         )
     lines.append("Savings are paired per trial and sum exactly to the total; 'alone' is the stage applied on its own.")

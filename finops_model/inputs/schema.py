@@ -272,6 +272,7 @@ class PromptEngineering(Frozen):
     fte: Quantity = F("FTE", "prompt-engineering staff", _c(0))
     role: str = F("role", "labour rate", "ml_engineer")
     iteration_calls_per_month: Quantity = F("calls/month", "experimental calls while iterating prompts", _c(0))
+    tooling_per_month: Quantity = F("CUR/month", "prompt and evaluation automation licences (prompt optimisers, eval platforms)", _c(0))
 
 
 class Evaluation(Frozen):
@@ -308,6 +309,7 @@ class HumanReview(Frozen):
     share_reviewed: Fraction = F("fraction", "share of requests (or outcomes, see per) a person reviews", _c(0))
     minutes_per_review: Quantity = F("minutes/review", "time per review", _c(0))
     role: str | None = F("role", "reviewer labour rate (default: org hidden_defaults.review_role)", None)
+    tooling_per_month: Quantity = F("CUR/month", "review tooling (queues, sampling, pre-annotation)", _c(0))
 
 
 class Enablement(Frozen):
@@ -318,12 +320,14 @@ class Enablement(Frozen):
     champions_role: str = F("role", "labour rate of champions", "analyst")
     support_hours_per_month: Quantity = F("hours/month", "internal support", _c(0))
     support_role: str = F("role", "labour rate of support", "analyst")
+    tooling_per_month: Quantity = F("CUR/month", "self-serve enablement tooling (learning platform, in-product guides)", _c(0))
 
 
 class PlatformShare(Frozen):
     share_of_platform: Fraction = F("fraction", "share of the org platform pool borne by this use case", _c(0))
     operations_hours_per_month: Quantity = F("hours/month", "operations toil specific to this use case", _c(0))
     operations_role: str = F("role", "labour rate of operations", "platform_engineer")
+    tooling_per_month: Quantity = F("CUR/month", "platform automation tooling borne by this use case (runbooks, auto-remediation)", _c(0))
 
 
 class Hidden(Frozen):

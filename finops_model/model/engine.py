@@ -422,14 +422,14 @@ def _hidden_components(uc: UseCase, v: Draws, catalog: Any, steps: dict[str, dic
         v("hidden.platform.operations_hours_per_month"), _rate(v, h.platform.operations_role), over
     )
     return [
-        Component("hidden", "prompt engineering", fixed_per_month=pe_cost + pe_calls),
+        Component("hidden", "prompt engineering", fixed_per_month=pe_cost + pe_calls + v(pe + "tooling_per_month")),
         Component("hidden", "evaluation", fixed_per_month=runs + eval_labour),
         Component("hidden", "safety and compliance", per_request=moderation + dlp, fixed_per_month=safety_fixed),
         Component("hidden", "observability and logging", per_request=logs["ingest"] + logs["storage"], fixed_per_month=v(ob + "analytics_per_month")),
-        Component("hidden", "human review", per_request=review),
+        Component("hidden", "human review", per_request=review, fixed_per_month=v(hr + "tooling_per_month")),
         Component("hidden", "escalations to people", per_request=escalation),
-        Component("hidden", "enablement", per_new_user=training, per_user_month=refresher, fixed_per_month=enable_fixed),
-        Component("hidden", "platform operations share", fixed_per_month=ops),
+        Component("hidden", "enablement", per_new_user=training, per_user_month=refresher, fixed_per_month=enable_fixed + v(en + "tooling_per_month")),
+        Component("hidden", "platform operations share", fixed_per_month=ops + v("hidden.platform.tooling_per_month")),
     ]
 
 
