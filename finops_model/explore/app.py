@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_PORT",
     "is_local_host",
     "local_voila_class",
+    "origin_is_local",
     "main",
     "voila_argv",
 ]
@@ -76,10 +77,11 @@ def is_local_host(host: str) -> bool:
         return False
 
 
-def _origin_is_local(origin: str | None) -> bool:
-    if not origin or origin == "null":
-        return origin is None
-    parts = urlsplit(origin)
+def origin_is_local(origin: str | None) -> bool:
+    """No ``Origin`` header (not a cross-site request), or an origin on a local host name."""
+    if origin is None:
+        return True
+    parts = urlsplit(origin)  # "null" and "" have no host name: refused
     return bool(parts.hostname) and is_local_host(parts.netloc)
 
 
@@ -93,7 +95,7 @@ class _LocalOnly:
 
         host = self.request.headers.get("Host", "")
         origin = self.request.headers.get("Origin")
-        if not is_local_host(host) or not _origin_is_local(origin):
+        if not is_local_host(host) or not origin_is_local(origin):
             raise HTTPError(403, "only local host names are served (DNS-rebinding protection)")
         return super().prepare()  # type: ignore[misc]
 

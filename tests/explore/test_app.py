@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -100,6 +101,10 @@ def test_make_lab_binds_loopback_culls_and_runs_as_root_offline():
     assert "--ServerApp.allow_remote_access=False" in out
     assert "--MappingKernelManager.cull_idle_timeout=" in out
     assert "news_url=None" in out and "NeverCheckForUpdate" in out
-    import os
-
     assert ("--allow-root" in out) == (os.geteuid() == 0)
+
+
+@pytest.mark.parametrize(("origin", "local"), [(None, True), ("http://localhost:8866", True), ("http://127.0.0.1:1", True),
+                                               ("http://evil.example", False), ("null", False), ("", False)])
+def test_origin_check(origin, local):
+    assert app.origin_is_local(origin) is local
